@@ -1,0 +1,1 @@
+"""News-article question answering with sentence-level citations."""

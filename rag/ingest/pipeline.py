@@ -1,0 +1,385 @@
+"""`rag ingest`: load -> clean -> dedup -> sentences -> chunks -> embed -> store, incrementally and crash-safely."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from llama_index.core.schema import TextNode
+from tqdm import tqdm
+
+from rag.config import Settings
+from rag.embed import build_embedder, embedder_name
+from rag.ingest.chunks import chunk_sentences, node_from_row, to_node
+from rag.ingest.clean import Draft, draft, finish, repeated_keys
+from rag.ingest.dedup import group_duplicates
+from rag.ingest.load import InputError, list_input_files, load_file, stamp
+from rag.ingest.sentences import split_article
+from rag.schema import CleanedArticle, Duplicate, SkippedRecord, SourceRecord
+from rag.store import IndexStore, IndexUnavailable
+
+EMBED_BATCH_ARTICLES = 16
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did; printed by the CLI and kept in the index as `last_ingest`."""
+
+    roots: list[str] = field(default_factory=list)
+    files: int = 0
+    records: int = 0
+    articles: int = 0
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
+    sentences: int = 0
+    chunks: int = 0
+    embedded_chunks: int = 0
+    reused_chunks: int = 0
+    deleted_chunks: int = 0
+    retained_articles: int = 0
+    removed_articles: int = 0
+    skipped: list[SkippedRecord] = field(default_factory=list)
+    up_to_date: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Prepared:
+    articles: list[CleanedArticle]
+    nodes: dict[str, list[TextNode]]
+    sentence_count: int
+
+
+class NothingIngested(Exception):
+    """No file or record could be used; the report says why for each one."""
+
+    def __init__(self, report: IngestReport) -> None:
+        super().__init__("nothing could be ingested")
+        self.report = report
+
+
+def ingest(
+    paths: list[Path],
+    settings: Settings,
+    prune: bool = False,
+    rebuild: bool = False,
+    progress: bool = True,
+    on_status: Callable[[str], None] = lambda message: None,
+) -> IngestReport:
+    """Bring the index up to date with the given folders/exports plus every root ingested before."""
+    report = IngestReport()
+    started = time.perf_counter()
+    stage = Stopwatch(report.seconds)
+    store = IndexStore(settings)
+    try:
+        with store.writer_lock():
+            _check_embedder(store, settings, rebuild)
+            explicit = [path.resolve() for path in paths]
+            for path in explicit:
+                if not path.exists():
+                    raise InputError(f"{path} does not exist")
+            roots = list(dict.fromkeys([*store.roots(), *map(str, explicit)]))
+            report.roots = roots
+            files_by_root: dict[str, list[Path]] = {}
+            for root in roots:
+                try:
+                    files_by_root[root] = list_input_files(Path(root))
+                except InputError as error:
+                    on_status(f"warning: previously ingested {error}; its articles are kept unless --prune")
+            stamps = {str(path): stamp(path) for files in files_by_root.values() for path in files}
+            report.files = len(stamps)
+            if not rebuild and _up_to_date(store, settings, stamps, roots):
+                report.up_to_date = True
+                report.articles = int(store.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+                return report
+
+            records: list[tuple[str, SourceRecord]] = []
+            for root, files in files_by_root.items():
+                for path in files:
+                    for item in load_file(path, settings):
+                        if isinstance(item, SkippedRecord):
+                            report.skipped.append(item)
+                        else:
+                            records.append((root, item))
+            report.records = len(records)
+            stage.lap("load")
+
+            prepared = _prepare([record for _, record in records], settings, report)
+            root_of = {record.locator: root for root, record in records}
+            stage.lap("clean_dedup_split")
+
+            retained = _retained_articles(store, prepared, set(stamps), prune)
+            report.retained_articles = len(retained)
+            if not prepared.articles and not retained:
+                raise NothingIngested(report)
+
+            vectors_before = store.vector_ids()
+            _embed_missing(store, settings, prepared, vectors_before, report, progress)
+            stage.lap("embed")
+
+            old_ids = {row[0] for row in store.db.execute("SELECT id FROM articles")}
+            _commit_catalogue(store, settings, prepared, retained, root_of, stamps, roots, report)
+            report.removed_articles = len(old_ids - {a.id for a in prepared.articles} - retained)
+
+            keep = store.chunk_ids()
+            stale = sorted(vectors_before - keep)
+            for begin in range(0, len(stale), 5000):
+                store.collection.delete(ids=stale[begin : begin + 5000])
+            report.deleted_chunks = len(stale)
+            store.save_bm25(nodes_from_catalogue(store))
+            stage.lap("store")
+            report.seconds["total"] = round(time.perf_counter() - started, 3)
+            store.set_meta("last_ingest", json.dumps(report.to_dict(), default=str))
+            store.db.commit()
+            return report
+    finally:
+        store.close()
+
+
+def _check_embedder(store: IndexStore, settings: Settings, rebuild: bool) -> None:
+    current = embedder_name(settings)
+    built_with = store.get_meta("embedder")
+    if rebuild:
+        _clear(store)
+    elif built_with and built_with != current:
+        raise IndexUnavailable(
+            f"the index at {settings.index_dir} was built with {built_with}, but {current} is configured; "
+            "re-run with --rebuild to re-embed everything"
+        )
+
+
+def _clear(store: IndexStore) -> None:
+    with store.db:
+        for table in ("files", "skipped", "articles", "sentences", "chunks", "duplicates", "removed"):
+            store.db.execute(f"DELETE FROM {table}")
+        store.set_meta("generation", str(store.generation + 1))
+    ids = sorted(store.vector_ids())
+    for begin in range(0, len(ids), 5000):
+        store.collection.delete(ids=ids[begin : begin + 5000])
+
+
+def _up_to_date(store: IndexStore, settings: Settings, stamps: dict, roots: list[str]) -> bool:
+    known = store.file_stamps()
+    current = {path: (item.size, item.mtime_ns) for path, item in stamps.items()}
+    return (
+        known == current
+        and store.roots() == roots
+        and store.get_meta("settings") == settings.ingest_fingerprint()
+        and store.bm25_is_current()
+    )
+
+
+def _prepare(records: list[SourceRecord], settings: Settings, report: IngestReport) -> _Prepared:
+    drafts = [draft(record) for record in records]
+    groups = group_duplicates(drafts, settings)
+    story_of = {
+        item.id: group.canonical.id for group in groups for item in [group.canonical, *(c[0] for c in group.copies)]
+    }
+    boilerplate = repeated_keys(drafts, story_of, settings.boilerplate_min_articles, settings.boilerplate_min_fraction)
+    articles: list[CleanedArticle] = []
+    nodes: dict[str, list[TextNode]] = {}
+    sentence_count = 0
+    seen_ids: set[str] = set()
+    for group in groups:
+        article = finish(group.canonical, boilerplate)
+        if article.id in seen_ids or not article.text.strip():
+            if not article.text.strip():
+                report.skipped.append(SkippedRecord(article.record.locator, "nothing left after removing boilerplate"))
+            continue
+        seen_ids.add(article.id)
+        article.duplicates = [_duplicate(copy, score, kind) for copy, score, kind in group.copies]
+        report.exact_duplicates += sum(kind == "exact" for _, _, kind in group.copies)
+        report.near_duplicates += sum(kind == "near" for _, _, kind in group.copies)
+        sentences = split_article(article)
+        chunks = chunk_sentences(sentences, settings.chunk_max_words, settings.chunk_overlap_sentences)
+        article.sentences = sentences
+        article.chunks = chunks
+        nodes[article.id] = [to_node(chunk, article) for chunk in chunks]
+        sentence_count += len(sentences)
+        articles.append(article)
+    report.articles = len(articles)
+    report.sentences = sentence_count
+    report.chunks = sum(len(items) for items in nodes.values())
+    return _Prepared(articles, nodes, sentence_count)
+
+
+def _duplicate(copy: Draft, score: float, kind: str) -> Duplicate:
+    record = copy.record
+    return Duplicate(
+        locator=record.locator,
+        path=record.path,
+        article_id=copy.id,
+        title=copy.title,
+        date=copy.date,
+        source=copy.source,
+        url=record.url,
+        similarity=score,
+        kind=kind,
+    )
+
+
+def _retained_articles(store: IndexStore, prepared: _Prepared, present_files: set[str], prune: bool) -> set[str]:
+    """Articles already indexed whose files vanished: kept unless --prune."""
+    if prune:
+        return set()
+    new_ids = {article.id for article in prepared.articles}
+    return {
+        row["id"]
+        for row in store.db.execute("SELECT id, path FROM articles")
+        if row["id"] not in new_ids and row["path"] not in present_files
+    }
+
+
+def _embed_missing(
+    store: IndexStore,
+    settings: Settings,
+    prepared: _Prepared,
+    vectors_before: set[str],
+    report: IngestReport,
+    progress: bool,
+) -> None:
+    """Embed and add the chunks Chroma lacks; vectors already there (from any earlier run) are reused."""
+    pending = [
+        (article, [node for node in prepared.nodes[article.id] if node.node_id not in vectors_before])
+        for article in prepared.articles
+    ]
+    pending = [(article, nodes) for article, nodes in pending if nodes]
+    report.reused_chunks = report.chunks - sum(len(nodes) for _, nodes in pending)
+    if not pending:
+        return
+    embedder = build_embedder(settings)
+    vector_store = store.vector_store()
+    started = time.perf_counter()
+    sentences_done = 0
+    with tqdm(total=len(pending), unit="article", desc="embedding", disable=not progress, dynamic_ncols=True) as bar:
+        for begin in range(0, len(pending), EMBED_BATCH_ARTICLES):
+            batch = pending[begin : begin + EMBED_BATCH_ARTICLES]
+            nodes = [node for _, items in batch for node in items]
+            texts = [node.get_content(metadata_mode="embed") for node in nodes]
+            for node, vector in zip(nodes, embedder.get_text_embedding_batch(texts), strict=True):
+                node.embedding = vector
+            vector_store.add(nodes)
+            report.embedded_chunks += len(nodes)
+            sentences_done += sum(len(article.sentences) for article, _ in batch)
+            bar.update(len(batch))
+            bar.set_postfix(sentences_per_s=f"{sentences_done / (time.perf_counter() - started):.0f}")
+
+
+def _commit_catalogue(
+    store: IndexStore,
+    settings: Settings,
+    prepared: _Prepared,
+    retained: set[str],
+    root_of: dict[str, str],
+    stamps: dict,
+    roots: list[str],
+    report: IngestReport,
+) -> None:
+    """Replace the catalogue in one transaction: readers see the old index or the new one, never a mix."""
+    db = store.db
+    with db:
+        keep = sorted(retained)
+        marks = ",".join("?" * len(keep))
+        for table, column in (
+            ("articles", "id"),
+            ("sentences", "article_id"),
+            ("chunks", "article_id"),
+            ("duplicates", "article_id"),
+            ("removed", "article_id"),
+        ):
+            db.execute(f"DELETE FROM {table} WHERE {column} NOT IN ({marks})", keep)
+        for article in prepared.articles:
+            record = article.record
+            db.execute(
+                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    article.id,
+                    record.locator,
+                    record.path,
+                    root_of[record.locator],
+                    record.fmt,
+                    article.title,
+                    article.date,
+                    article.source,
+                    article.author,
+                    article.url,
+                    article.text,
+                    record.text,
+                    json.dumps(article.pieces),
+                ),
+            )
+            db.executemany(
+                "INSERT INTO sentences VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (s.id, s.article_id, s.index, s.text, s.start, s.end, s.orig_start, s.orig_end)
+                    for s in article.sentences
+                ],
+            )
+            db.executemany(
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
+                [
+                    (c.id, c.article_id, c.index, c.text, ",".join(c.sentence_ids), c.start, c.end)
+                    for c in article.chunks
+                ],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO duplicates VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        article.id,
+                        d.locator,
+                        d.path,
+                        d.article_id,
+                        d.title,
+                        d.date,
+                        d.source,
+                        d.url,
+                        d.similarity,
+                        d.kind,
+                    )
+                    for d in article.duplicates
+                ],
+            )
+            db.executemany(
+                "INSERT INTO removed VALUES (?,?,?,?,?)",
+                [(article.id, r.start, r.end, r.text, r.reason) for r in article.removed],
+            )
+        db.execute("DELETE FROM files")
+        db.executemany(
+            "INSERT INTO files VALUES (?,?,?,?)",
+            [(path, _root_for(path, roots), item.size, item.mtime_ns) for path, item in stamps.items()],
+        )
+        db.execute("DELETE FROM skipped")
+        db.executemany("INSERT OR REPLACE INTO skipped VALUES (?,?)", [(s.locator, s.reason) for s in report.skipped])
+        store.set_meta("generation", str(store.generation + 1))
+        store.set_meta("roots", json.dumps(roots))
+        store.set_meta("settings", settings.ingest_fingerprint())
+        store.set_meta("embedder", embedder_name(settings))
+
+
+def nodes_from_catalogue(store: IndexStore) -> list[TextNode]:
+    """Chunk nodes rebuilt from the catalogue (for BM25), without touching the vector store."""
+    return [node_from_row(row) for row in store.chunk_rows()]
+
+
+def _root_for(path: str, roots: list[str]) -> str:
+    return max((root for root in roots if path == root or path.startswith(root.rstrip("/") + "/")), key=len, default="")
+
+
+class Stopwatch:
+    """Records the seconds since the previous lap under a stage name."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.into[name] = round(now - self.last, 3)
+        self.last = now

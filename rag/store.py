@@ -1,0 +1,233 @@
+"""The index on disk: a SQLite catalogue (articles, sentences, chunks, duplicates, removals), the Chroma
+collection of chunk vectors, and a persisted BM25 index over the same chunks.
+
+The catalogue is the source of truth. Ingest writes vectors first, then commits the catalogue in one
+transaction, then deletes superseded vectors and swaps in a new BM25 folder; a crash at any point leaves
+the previous catalogue, and readers only trust vectors whose chunk ids the catalogue lists.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rag.config import Settings
+
+SCHEMA_VERSION = "1"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, root TEXT NOT NULL, size INTEGER, mtime_ns INTEGER);
+CREATE TABLE IF NOT EXISTS skipped (locator TEXT PRIMARY KEY, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, locator TEXT NOT NULL, path TEXT NOT NULL, root TEXT NOT NULL, fmt TEXT NOT NULL,
+    title TEXT NOT NULL, date TEXT, source TEXT, author TEXT, url TEXT,
+    text TEXT NOT NULL, original TEXT NOT NULL, pieces TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sentences (
+    id TEXT PRIMARY KEY, article_id TEXT NOT NULL, idx INTEGER NOT NULL, text TEXT NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, orig_start INTEGER NOT NULL, orig_end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentences_article ON sentences(article_id, idx);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, article_id TEXT NOT NULL, idx INTEGER NOT NULL, text TEXT NOT NULL,
+    sentence_ids TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS duplicates (
+    article_id TEXT NOT NULL, locator TEXT NOT NULL, path TEXT NOT NULL, copy_id TEXT NOT NULL,
+    title TEXT, date TEXT, source TEXT, url TEXT, similarity REAL NOT NULL, kind TEXT NOT NULL,
+    PRIMARY KEY (article_id, locator)
+);
+CREATE TABLE IF NOT EXISTS removed (
+    article_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS removed_article ON removed(article_id);
+"""
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be used as asked (built with another embedder, locked, missing)."""
+
+
+class IndexStore:
+    """Opens (and creates) the index named by the settings."""
+
+    def __init__(self, settings: Settings, create: bool = True) -> None:
+        self.settings = settings
+        if not create and not settings.catalog_path.exists():
+            raise IndexUnavailable(f"no index at {settings.index_dir}: run `rag ingest PATH` first")
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(settings.catalog_path, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+        self._collection: Any = None
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- locking -------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """One ingest at a time per index; a second one fails fast with a clear message."""
+        handle = (self.settings.index_dir / ".ingest.lock").open("w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise IndexUnavailable(f"another ingest is running on {self.settings.index_dir}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+    # --- meta ----------------------------------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation", "0") or 0)
+
+    def roots(self) -> list[str]:
+        return json.loads(self.get_meta("roots", "[]") or "[]")
+
+    # --- Chroma --------------------------------------------------------------------------------------------
+
+    @property
+    def collection(self) -> Any:
+        """The Chroma collection: local PersistentClient under index_dir, or a Chroma server when configured."""
+        if self._collection is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            chroma_settings = ChromaSettings(anonymized_telemetry=False)
+            if self.settings.chroma_host:
+                client = chromadb.HttpClient(
+                    host=self.settings.chroma_host, port=self.settings.chroma_port, settings=chroma_settings
+                )
+            else:
+                client = chromadb.PersistentClient(path=str(self.settings.chroma_path), settings=chroma_settings)
+            self._collection = client.get_or_create_collection(
+                self.settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+        return self._collection
+
+    def vector_store(self) -> Any:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self.collection)
+
+    def vector_ids(self) -> set[str]:
+        """Every chunk id Chroma holds (including orphans an interrupted ingest may have left)."""
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            page = self.collection.get(include=[], limit=5000, offset=offset)["ids"]
+            ids.update(page)
+            if len(page) < 5000:
+                return ids
+            offset += len(page)
+
+    # --- catalogue reads -----------------------------------------------------------------------------------
+
+    def chunk_ids(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT id FROM chunks")}
+
+    def chunk_rows(self) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT c.*, a.title, a.date, a.source, a.url, a.path FROM chunks c JOIN articles a ON a.id = c.article_id"
+            " ORDER BY c.article_id, c.idx"
+        ).fetchall()
+
+    def file_stamps(self) -> dict[str, tuple[int, int]]:
+        return {row["path"]: (row["size"], row["mtime_ns"]) for row in self.db.execute("SELECT * FROM files")}
+
+    def article(self, article_id: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+
+    def find_article(self, locator: str) -> sqlite3.Row | None:
+        """The article loaded from this path or locator, directly or as one of its duplicate copies."""
+        resolved = str(Path(locator).resolve()) if "#" not in locator else locator
+        row = self.db.execute("SELECT * FROM articles WHERE locator IN (?, ?)", (locator, resolved)).fetchone()
+        if row is None:
+            copy = self.db.execute(
+                "SELECT article_id FROM duplicates WHERE locator IN (?, ?)", (locator, resolved)
+            ).fetchone()
+            row = self.article(copy[0]) if copy else None
+        return row
+
+    def sentences(self, article_id: str) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM sentences WHERE article_id = ? ORDER BY idx", (article_id,)).fetchall()
+
+    def removed(self, article_id: str) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM removed WHERE article_id = ? ORDER BY start", (article_id,)).fetchall()
+
+    def duplicates(self, article_id: str) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT * FROM duplicates WHERE article_id = ? ORDER BY locator", (article_id,)
+        ).fetchall()
+
+    def stats(self) -> dict[str, Any]:
+        def count(sql: str) -> int:
+            return int(self.db.execute(sql).fetchone()[0])
+
+        removed_by_reason = dict(self.db.execute("SELECT reason, COUNT(*) FROM removed GROUP BY reason").fetchall())
+        skipped = [dict(row) for row in self.db.execute("SELECT * FROM skipped ORDER BY locator")]
+        return {
+            "index_dir": str(self.settings.index_dir),
+            "vector_store": (
+                f"chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
+                if self.settings.chroma_host
+                else f"chroma {self.settings.chroma_path}"
+            ),
+            "embedder": self.get_meta("embedder"),
+            "roots": self.roots(),
+            "files": count("SELECT COUNT(*) FROM files"),
+            "articles": count("SELECT COUNT(*) FROM articles"),
+            "exact_duplicates": count("SELECT COUNT(*) FROM duplicates WHERE kind = 'exact'"),
+            "near_duplicates": count("SELECT COUNT(*) FROM duplicates WHERE kind = 'near'"),
+            "sentences": count("SELECT COUNT(*) FROM sentences"),
+            "chunks": count("SELECT COUNT(*) FROM chunks"),
+            "vectors": self.collection.count(),
+            "removed_spans": removed_by_reason,
+            "skipped": skipped,
+            "generation": self.generation,
+            "last_ingest": json.loads(self.get_meta("last_ingest", "{}") or "{}"),
+        }
+
+    # --- BM25 ----------------------------------------------------------------------------------------------
+
+    def save_bm25(self, nodes: list[Any]) -> None:
+        """Build BM25 over the chunk nodes in a temporary folder and swap it in, stamped with the generation."""
+        from llama_index.retrievers.bm25 import BM25Retriever
+
+        target = self.settings.bm25_path
+        building = target.with_name(target.name + ".building")
+        retired = target.with_name(target.name + ".old")
+        shutil.rmtree(building, ignore_errors=True)
+        shutil.rmtree(retired, ignore_errors=True)
+        building.mkdir(parents=True)
+        if nodes:
+            BM25Retriever.from_defaults(nodes=nodes, language="en").persist(str(building))
+        (building / "generation").write_text(str(self.generation))
+        if target.exists():
+            target.rename(retired)
+        building.rename(target)
+        shutil.rmtree(retired, ignore_errors=True)
+
+    def bm25_is_current(self) -> bool:
+        stamp = self.settings.bm25_path / "generation"
+        return stamp.is_file() and stamp.read_text().strip() == str(self.generation)
