@@ -48,9 +48,7 @@ def ingest(
             setattr(mapping, field_name, [column_name])
         settings = settings.model_copy(update={"columns": mapping})
     try:
-        report = run_ingest(
-            paths or [], settings, prune=prune, rebuild=rebuild, progress=progress, on_status=_err
-        )
+        report = run_ingest(paths or [], settings, prune=prune, rebuild=rebuild, progress=progress, on_status=_err)
     except (InputError, IndexUnavailable) as error:
         _err(f"error: {error}")
         raise typer.Exit(2) from None

@@ -71,8 +71,8 @@ class Settings(BaseSettings):
     dedup_containment: float = 0.9
 
     # Chunks are windows of whole sentences.
-    chunk_max_words: int = 100
-    chunk_overlap_sentences: int = 1
+    chunk_max_words: int = 150
+    chunk_overlap_sentences: int = 0
 
     @classmethod
     def settings_customise_sources(

@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
@@ -221,7 +222,7 @@ class IndexStore:
         shutil.rmtree(retired, ignore_errors=True)
         building.mkdir(parents=True)
         if nodes:
-            BM25Retriever.from_defaults(nodes=nodes, language="en").persist(str(building))
+            BM25Retriever.from_defaults(nodes=nodes, language="en").persist(str(building), show_progress=False)
         (building / "generation").write_text(str(self.generation))
         if target.exists():
             target.rename(retired)

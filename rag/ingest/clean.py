@@ -71,7 +71,7 @@ class Unit:
     @property
     def key(self) -> str:
         """Normalised text used to spot the same boilerplate across articles."""
-        return " ".join(_WORD.findall(_MARKDOWN_LINK.sub(r"\g<label>", self.text).lower()))
+        return _normalise(_MARKDOWN_LINK.sub(r"\g<label>", self.text))
 
 
 @dataclass
@@ -90,6 +90,10 @@ class Draft:
 
     def kept_text(self) -> str:
         return " ".join(unit.text for unit in self.units if unit.reason is None)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
 
 
 def article_id(text: str) -> str:
@@ -247,15 +251,16 @@ def _strip_leading_dateline(units: list[Unit], inline: list[Removal], found: dic
 
 
 def _mark_repeated_title(units: list[Unit], title: str | None) -> None:
-    """Exports often repeat the headline as the first line of the body; it is already the title."""
+    """Exports often repeat the headline (after a dateline) as the first sentence; it is already the title."""
     if not title:
         return
-    title_key = " ".join(_WORD.findall(title.lower()))
-    for unit in units:
-        if unit.reason is None:
-            if unit.key == title_key:
-                unit.reason = "title"
-            return
+    first = next((unit for unit in units if unit.reason is None), None)
+    if first is None:
+        return
+    dateline = LEADING_DATELINE.match(first.text)
+    body = first.text[dateline.end() :] if dateline else first.text
+    if _normalise(body) == _normalise(title):
+        first.reason = "title"
 
 
 def _paragraphs(text: str, units: list[Unit]) -> list[list[Unit]]:

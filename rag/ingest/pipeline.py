@@ -94,7 +94,7 @@ def ingest(
                     on_status(f"warning: previously ingested {error}; its articles are kept unless --prune")
             stamps = {str(path): stamp(path) for files in files_by_root.values() for path in files}
             report.files = len(stamps)
-            if not rebuild and _up_to_date(store, settings, stamps, roots):
+            if not (rebuild or prune) and _up_to_date(store, settings, stamps, roots):
                 report.up_to_date = True
                 report.articles = int(store.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
                 return report

@@ -1,0 +1,40 @@
+"""Shared fixtures: the real corpora beside the checkout and a real seed index built once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from rag.config import Settings
+from rag.ingest.pipeline import ingest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+SEEDS = CORPUS / "seeds"
+FAKES = CORPUS / "fakes" / "corpus.jsonl"
+DAMAGED_COPY = SEEDS / "000_52adbdfa8497fdcb.txt"
+FULL_COPY = SEEDS / "001_de26e5de12a4771e.txt"
+
+
+@pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A real index (Chroma + MiniLM + BM25) of a copy of the seed corpus; tests must not modify it."""
+    folder = tmp_path_factory.mktemp("seeds_index")
+    corpus = folder / "seeds"
+    shutil.copytree(SEEDS, corpus)
+    settings = Settings(index_dir=folder / "index")
+    ingest([corpus], settings, progress=False)
+    return settings
+
+
+@pytest.fixture
+def seed_copy(tmp_path: Path) -> Path:
+    """A private, modifiable copy of the seed corpus."""
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target

@@ -1,0 +1,56 @@
+"""The `rag` command as a user runs it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RAG = str(Path(sys.executable).parent / "rag")
+
+
+def _rag(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([RAG, *args], capture_output=True, text=True, timeout=600)
+
+
+def test_missing_folder_is_a_clear_error_without_traceback(tmp_path: Path):
+    result = _rag("ingest", str(tmp_path / "nowhere"), "--index", str(tmp_path / "index"))
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_folder_of_only_bad_files_exits_non_zero_and_says_why(tmp_path: Path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "empty.txt").write_text("")
+    (tmp_path / "in" / "latin.txt").write_bytes("Caf\xe9".encode("latin-1"))
+    result = _rag("ingest", str(tmp_path / "in"), "--index", str(tmp_path / "index"), "--no-progress")
+    assert result.returncode == 1
+    assert "empty.txt: empty file" in result.stdout and "latin.txt: not UTF-8" in result.stdout
+    assert "nothing could be ingested" in result.stderr
+
+
+@pytest.mark.slow
+def test_ingest_stats_and_show(seed_copy: Path, tmp_path: Path):
+    index = str(tmp_path / "index")
+    (seed_copy / "notes.bin").write_bytes(b"\x00\x01")
+    first = _rag("ingest", str(seed_copy), "--index", index, "--no-progress")
+    assert first.returncode == 0, first.stderr
+    assert "5 records from 6 files -> 4 articles (0 exact and 1 near duplicates merged)" in first.stdout
+    assert "notes.bin: unsupported file type .bin" in first.stdout
+    again = _rag("ingest", "--index", index)
+    assert "index is up to date" in again.stdout
+
+    stats = json.loads(_rag("stats", "--index", index, "--json").stdout)
+    assert stats["articles"] == 4 and stats["near_duplicates"] == 1 and stats["vectors"] == stats["chunks"]
+
+    shown = _rag("show", str(seed_copy / "000_52adbdfa8497fdcb.txt"), "--index", index)
+    assert shown.returncode == 0
+    assert "Video: Syrian Army Delivers Massive Strike" in shown.stdout  # the damaged copy resolves to the story
+    assert "also: People's Daily Online 2019-03-08" in shown.stdout
+    assert "[removed boilerplate" in shown.stdout and "Note to readers" in shown.stdout
+
+
+def test_stats_without_an_index_is_a_clear_error(tmp_path: Path):
+    result = _rag("stats", "--index", str(tmp_path / "none"))
+    assert result.returncode == 2 and "run `rag ingest PATH` first" in result.stderr

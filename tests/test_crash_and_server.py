@@ -1,0 +1,146 @@
+"""Interrupted ingests leave the previous index usable; Chroma server mode against a real `chroma run`."""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import chromadb
+import pytest
+from chromadb.config import Settings as ChromaSettings
+
+from rag.config import Settings
+from rag.ingest.pipeline import ingest
+from rag.store import IndexStore
+from tests.conftest import FAKES
+
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.slow
+
+
+def _start_ingest(export: Path, index_dir: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(BIN / "rag"), "ingest", str(export), "--index", str(index_dir)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+
+
+def _wait_for_embedding_progress(process: subprocess.Popen, timeout: float = 180) -> None:
+    """Read the progress bar until at least one batch of vectors has been written."""
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while time.monotonic() < deadline:
+        seen += process.stderr.read(1)
+        if re.search(r"embedding:.*\| *[1-9]\d*/\d+", seen):
+            return
+        if process.poll() is not None:
+            break
+    raise AssertionError(f"no embedding progress seen: {seen[-500:]!r}")
+
+
+def _check_previous_index(settings: Settings, articles: int) -> None:
+    store = IndexStore(settings, create=False)
+    try:
+        numbers = store.stats()
+        assert numbers["articles"] == articles
+        assert store.bm25_is_current()
+        assert store.chunk_ids() <= store.vector_ids()  # every catalogued chunk still has its vector
+        rows = store.chunk_rows()
+        hit = store.collection.get(ids=[rows[0]["id"]], include=["documents"])
+        assert hit["documents"] == [rows[0]["text"]]
+    finally:
+        store.close()
+
+
+def test_killed_and_interrupted_ingest_leave_previous_index_and_resume(seed_copy: Path, tmp_path: Path):
+    settings = Settings(index_dir=tmp_path / "index")
+    seeds_report = ingest([seed_copy], settings, progress=False)
+    export = tmp_path / "more.jsonl"
+    export.write_text("".join(FAKES.read_text(encoding="utf-8").splitlines(keepends=True)[:120]), encoding="utf-8")
+
+    killed = _start_ingest(export, settings.index_dir)
+    _wait_for_embedding_progress(killed)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(30)
+    _check_previous_index(settings, articles=4)
+
+    interrupted = _start_ingest(export, settings.index_dir)
+    _wait_for_embedding_progress(interrupted)
+    interrupted.send_signal(signal.SIGINT)
+    _, stderr = interrupted.communicate(timeout=60)
+    assert interrupted.returncode == 130
+    assert "previous index is unchanged" in stderr
+    _check_previous_index(settings, articles=4)
+
+    finished = subprocess.run(
+        [str(BIN / "rag"), "ingest", str(export), "--index", str(settings.index_dir), "--no-progress", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = json.loads(finished.stdout)
+    assert report["articles"] > 100
+    # Vectors written before the kill were adopted, not embedded again.
+    assert report["reused_chunks"] > seeds_report.chunks
+    store = IndexStore(settings, create=False)
+    assert store.chunk_ids() == store.vector_ids()  # orphans adopted, nothing stale left
+    store.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _chroma_server(path: Path, port: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [str(BIN / "chroma"), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            chromadb.HttpClient(
+                host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
+            ).heartbeat()
+            return server
+        except Exception:
+            time.sleep(0.3)
+    server.kill()
+    raise AssertionError("chroma server did not start")
+
+
+def test_chroma_server_mode(seed_copy: Path, tmp_path: Path):
+    port = _free_port()
+    server = _chroma_server(tmp_path / "chroma-server", port)
+    settings = Settings(index_dir=tmp_path / "index", chroma_host="127.0.0.1", chroma_port=port)
+    try:
+        report = ingest([seed_copy], settings, progress=False)
+        assert report.articles == 4
+        assert not (settings.index_dir / "chroma").exists()  # vectors went to the server
+        client = chromadb.HttpClient(host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False))
+        assert client.get_collection(settings.collection).count() == report.chunks
+    finally:
+        server.terminate()
+        server.wait(30)
+    server = _chroma_server(tmp_path / "chroma-server", port)  # data survives a server restart
+    try:
+        store = IndexStore(settings, create=False)
+        assert store.stats()["vectors"] == report.chunks
+        assert store.chunk_ids() == store.vector_ids()
+        store.close()
+        assert ingest([seed_copy], settings, progress=False).up_to_date
+    finally:
+        server.terminate()
+        server.wait(30)

@@ -1,0 +1,133 @@
+"""Ingest into a real Chroma + BM25 index with the real MiniLM embedder."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from llama_index.retrievers.bm25 import BM25Retriever
+
+from rag.config import Settings
+from rag.embed import build_embedder
+from rag.ingest.pipeline import NothingIngested, ingest
+from rag.store import IndexStore, IndexUnavailable
+
+
+def _store(settings: Settings) -> IndexStore:
+    return IndexStore(settings, create=False)
+
+
+def test_seed_index_contents(seeds_index: Settings):
+    store = _store(seeds_index)
+    numbers = store.stats()
+    assert numbers["articles"] == 4 and numbers["near_duplicates"] == 1 and numbers["files"] == 5
+    assert numbers["chunks"] == numbers["vectors"] > 0
+    assert numbers["removed_spans"]["boilerplate"] > 20
+    assert store.chunk_ids() == store.vector_ids()
+    # The damaged copy is attached to the full article with its own date and source.
+    (copy,) = store.db.execute("SELECT * FROM duplicates").fetchall()
+    canonical = store.article(copy["article_id"])
+    assert canonical["path"].endswith("001_de26e5de12a4771e.txt")
+    assert copy["path"].endswith("000_52adbdfa8497fdcb.txt") and copy["source"] == "People's Daily Online"
+    store.close()
+
+
+def test_stored_sentence_offsets_slice_the_original_and_chunks_carry_sentence_ids(seeds_index: Settings):
+    store = _store(seeds_index)
+    for article in store.db.execute("SELECT * FROM articles"):
+        sentences = store.sentences(article["id"])
+        by_id = {s["id"]: s for s in sentences}
+        for sentence in sentences:
+            assert article["text"][sentence["start"] : sentence["end"]] == sentence["text"]
+        exact = sum(article["original"][s["orig_start"] : s["orig_end"]] == s["text"] for s in sentences)
+        assert exact >= len(sentences) - 2
+        for chunk in store.db.execute("SELECT * FROM chunks WHERE article_id = ?", (article["id"],)):
+            ids = chunk["sentence_ids"].split(",")
+            assert all(i in by_id for i in ids)
+            assert chunk["text"].startswith(" ".join(by_id[ids[0]]["text"].split()))
+    store.close()
+
+
+def test_dense_search_finds_the_chunk_with_the_answer(seeds_index: Settings):
+    store = _store(seeds_index)
+    query = build_embedder(seeds_index).get_query_embedding("How many police officers were killed in Zaghinah?")
+    hits = store.collection.query(query_embeddings=[query], n_results=3, include=["metadatas", "documents"])
+    assert any("Four police officers were killed" in doc for doc in hits["documents"][0])
+    assert all(meta["sentence_ids"] and meta["article_id"] for meta in hits["metadatas"][0])
+    store.close()
+
+
+def test_bm25_index_is_persisted_and_current(seeds_index: Settings):
+    store = _store(seeds_index)
+    assert store.bm25_is_current()
+    retriever = BM25Retriever.from_persist_dir(str(seeds_index.bm25_path))
+    retriever.similarity_top_k = 2
+    hits = retriever.retrieve("Haj Talib al-Khatib assassination attempt")
+    assert "Haj Talib al-Khatib" in hits[0].node.get_content()
+    assert hits[0].node.metadata["sentence_ids"]
+    store.close()
+
+
+def test_reingest_is_incremental_changed_deleted_and_pruned(seed_copy: Path, tmp_path: Path):
+    settings = Settings(index_dir=tmp_path / "index")
+    first = ingest([seed_copy], settings, progress=False)
+    assert first.embedded_chunks == first.chunks > 0
+
+    again = ingest([seed_copy], settings, progress=False)
+    assert again.up_to_date and again.embedded_chunks == 0
+
+    changed = seed_copy / "003_96d08bed1395b8bd.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nA new paragraph reports fresh clashes in Idlib.\n")
+    store = IndexStore(settings)
+    old_chunks = store.db.execute(
+        "SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id=c.article_id WHERE a.path LIKE '%003_%'"
+    ).fetchone()[0]
+    store.close()
+    update = ingest([seed_copy], settings, progress=False)
+    assert not update.up_to_date
+    assert 0 < update.embedded_chunks <= old_chunks + 1
+    assert update.removed_articles == 1 and update.deleted_chunks == old_chunks
+
+    (seed_copy / "004_95a5f299d1f6f661.txt").unlink()
+    kept = ingest([seed_copy], settings, progress=False)
+    assert kept.retained_articles == 1 and kept.embedded_chunks == 0
+    store = IndexStore(settings)
+    assert store.stats()["articles"] == 4
+    store.close()
+
+    pruned = ingest([], settings, prune=True, progress=False)
+    assert pruned.removed_articles == 1 and pruned.deleted_chunks > 0
+    store = IndexStore(settings)
+    assert store.stats()["articles"] == 3
+    assert store.chunk_ids() == store.vector_ids()
+    assert store.roots() == [str(seed_copy.resolve())]
+    store.close()
+
+
+def test_only_bad_files_means_nothing_ingested(tmp_path: Path):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "empty.txt").write_text("")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02")
+    with pytest.raises(NothingIngested) as raised:
+        ingest([folder], Settings(index_dir=tmp_path / "index"), progress=False)
+    assert {Path(s.locator).name for s in raised.value.report.skipped} == {"empty.txt", "binary.txt"}
+
+
+def test_bad_files_beside_good_ones_are_reported_in_stats(seed_copy: Path, tmp_path: Path):
+    (seed_copy / "broken.txt").write_bytes(b"\xff\xfe\xfa not text" + b"\x00" * 10)
+    (seed_copy / "empty.md").write_text("")
+    settings = Settings(index_dir=tmp_path / "index")
+    report = ingest([seed_copy], settings, progress=False)
+    assert report.articles == 4
+    store = IndexStore(settings)
+    skipped = {Path(item["locator"]).name: item["reason"] for item in store.stats()["skipped"]}
+    assert set(skipped) == {"broken.txt", "empty.md"}
+    store.close()
+
+
+def test_other_embedder_needs_rebuild(seeds_index: Settings, tmp_path: Path):
+    index_copy = tmp_path / "index"
+    shutil.copytree(seeds_index.index_dir, index_copy)
+    other = Settings(index_dir=index_copy, embed_backend="openai", embed_model="text-embedding-3-small")
+    with pytest.raises(IndexUnavailable, match="--rebuild"):
+        ingest([], other, progress=False)
