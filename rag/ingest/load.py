@@ -147,7 +147,7 @@ def _load_export(path: Path, text: str, suffix: str, settings: Settings) -> Iter
         if row is None:
             yield SkippedRecord(locator, problem or "unreadable row")
             continue
-        body = _pick(row, mapping.text)
+        body = _pick(row, mapping.text, strip=False)
         if body is None:
             yield SkippedRecord(locator, f"no text column (looked for {', '.join(mapping.text)})")
             continue
@@ -186,8 +186,11 @@ def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[str, dict | None, str |
         yield locator, row, None
 
 
-def _pick(row: dict, names: list[str]) -> str | None:
-    """The first non-empty value among the candidate column names (case-insensitive)."""
+def _pick(row: dict, names: list[str], strip: bool = True) -> str | None:
+    """The first non-empty value among the candidate column names (case-insensitive).
+
+    The article text is kept exactly as exported (strip=False): citation offsets point into it.
+    """
     lowered = {str(key).lower(): value for key, value in row.items()}
     for name in names:
         value = lowered.get(name.lower())
@@ -195,7 +198,7 @@ def _pick(row: dict, names: list[str]) -> str | None:
             continue
         if isinstance(value, list):
             value = ", ".join(str(item) for item in value)
-        value = str(value).strip()
-        if value:
-            return value
+        value = str(value)
+        if value.strip():
+            return value.strip() if strip else value
     return None
