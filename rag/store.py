@@ -142,6 +142,11 @@ class IndexStore:
                 return ids
             offset += len(page)
 
+    def delete_vectors(self, ids: set[str]) -> None:
+        ordered = sorted(ids)
+        for begin in range(0, len(ordered), 5000):
+            self.collection.delete(ids=ordered[begin : begin + 5000])
+
     # --- catalogue reads -----------------------------------------------------------------------------------
 
     def chunk_ids(self) -> set[str]:

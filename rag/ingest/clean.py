@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rag.ingest.dates import LEADING_DATELINE, find_date, parse_date
 from rag.ingest.sentences import split_spans
@@ -86,7 +86,6 @@ class Draft:
     date: str | None
     source: str | None
     author: str | None
-    meta_found: dict[str, str] = field(default_factory=dict)
 
     def kept_text(self) -> str:
         return " ".join(unit.text for unit in self.units if unit.reason is None)
@@ -133,7 +132,6 @@ def draft(record: SourceRecord) -> Draft:
         date=parse_date(record.date) or found.get("date"),
         source=record.source or found.get("source"),
         author=record.author or found.get("author"),
-        meta_found=found,
     )
 
 

@@ -27,7 +27,13 @@ class DuplicateGroup:
 
 def group_duplicates(drafts: list[Draft], settings: Settings) -> list[DuplicateGroup]:
     """Cluster drafts into stories; the most complete copy of each story becomes canonical."""
-    shingles = [_shingles(item.kept_text(), settings.dedup_shingle_words) for item in drafts]
+    texts = [item.kept_text() for item in drafts]
+    shingles = [_shingles(text, settings.dedup_shingle_words) for text in texts]
+    figures = [set(_NUMBER.findall(text)) for text in texts]
+
+    def overlap(first: int, second: int) -> tuple[float, str | None]:
+        return _overlap((shingles[first], shingles[second]), (figures[first], figures[second]), settings)
+
     parent = list(range(len(drafts)))
     similarity: dict[tuple[int, int], tuple[float, str]] = {}
 
@@ -42,8 +48,8 @@ def group_duplicates(drafts: list[Draft], settings: Settings) -> list[DuplicateG
         parent[find(first)] = find(second)
 
     by_text: dict[str, int] = {}
-    for index, item in enumerate(drafts):
-        digest = hashlib.sha256(" ".join(_WORD.findall(item.kept_text().lower())).encode()).hexdigest()
+    for index, text in enumerate(texts):
+        digest = hashlib.sha256(" ".join(_WORD.findall(text.lower())).encode()).hexdigest()
         if digest in by_text:
             union(index, by_text[digest], 1.0, "exact")
         else:
@@ -55,7 +61,7 @@ def group_duplicates(drafts: list[Draft], settings: Settings) -> list[DuplicateG
         if len(shingles[index]) < _MIN_SHINGLES:
             continue
         for other in lsh.query(hashes[index]):
-            score, kind = _overlap(drafts[index], drafts[other], (shingles[index], shingles[other]), settings)
+            score, kind = overlap(index, other)
             if kind:
                 union(index, other, score, kind)
         lsh.insert(index, hashes[index])
@@ -70,9 +76,7 @@ def group_duplicates(drafts: list[Draft], settings: Settings) -> list[DuplicateG
         for index in indexes:
             if index == best:
                 continue
-            score, kind = similarity.get((index, best)) or _overlap(
-                drafts[index], drafts[best], (shingles[index], shingles[best]), settings
-            )
+            score, kind = similarity.get((index, best)) or overlap(index, best)
             copies.append((drafts[index], round(score, 3), kind or "near"))
         groups.append(DuplicateGroup(drafts[best], copies))
     return groups
@@ -90,7 +94,7 @@ def _minhash(grams: set[str], num_perm: int) -> MinHash:
 
 
 def _overlap(
-    first: Draft, second: Draft, grams: tuple[set[str], set[str]], settings: Settings
+    grams: tuple[set[str], set[str]], figures: tuple[set[str], set[str]], settings: Settings
 ) -> tuple[float, str | None]:
     """(score, "near") when two texts are copies of one story, else (score, None).
 
@@ -109,6 +113,5 @@ def _overlap(
     )
     if not similar:
         return max(jaccard, containment), None
-    shorter, longer = (first, second) if len(first_grams) <= len(second_grams) else (second, first)
-    same_figures = set(_NUMBER.findall(shorter.kept_text())) <= set(_NUMBER.findall(longer.kept_text()))
-    return (jaccard if jaccard >= settings.dedup_jaccard else containment), ("near" if same_figures else None)
+    shorter, longer = figures if len(first_grams) <= len(second_grams) else figures[::-1]
+    return (jaccard if jaccard >= settings.dedup_jaccard else containment), ("near" if shorter <= longer else None)

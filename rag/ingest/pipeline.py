@@ -127,10 +127,8 @@ def ingest(
             _commit_catalogue(store, settings, prepared, retained, root_of, stamps, roots, report)
             report.removed_articles = len(old_ids - {a.id for a in prepared.articles} - retained)
 
-            keep = store.chunk_ids()
-            stale = sorted(vectors_before - keep)
-            for begin in range(0, len(stale), 5000):
-                store.collection.delete(ids=stale[begin : begin + 5000])
+            stale = vectors_before - store.chunk_ids()
+            store.delete_vectors(stale)
             report.deleted_chunks = len(stale)
             store.save_bm25(nodes_from_catalogue(store))
             stage.lap("store")
@@ -159,9 +157,7 @@ def _clear(store: IndexStore) -> None:
         for table in ("files", "skipped", "articles", "sentences", "chunks", "duplicates", "removed"):
             store.db.execute(f"DELETE FROM {table}")
         store.set_meta("generation", str(store.generation + 1))
-    ids = sorted(store.vector_ids())
-    for begin in range(0, len(ids), 5000):
-        store.collection.delete(ids=ids[begin : begin + 5000])
+    store.delete_vectors(store.vector_ids())
 
 
 def _up_to_date(store: IndexStore, settings: Settings, stamps: dict, roots: list[str]) -> bool:
