@@ -158,6 +158,12 @@ class IndexStore:
             " ORDER BY c.article_id, c.idx"
         ).fetchall()
 
+    def chunk_nodes(self) -> list[Any]:
+        """Chunk nodes rebuilt from the catalogue (for BM25), without touching the vector store."""
+        from rag.ingest.chunks import node_from_row
+
+        return [node_from_row(row) for row in self.chunk_rows()]
+
     def file_stamps(self) -> dict[str, tuple[int, int]]:
         return {row["path"]: (row["size"], row["mtime_ns"]) for row in self.db.execute("SELECT * FROM files")}
 

@@ -118,3 +118,13 @@ def test_fakes_trt_world_footer_is_removed_but_reporting_stays():
     trt = [finish(d, keys) for d in drafts if d.record.source == "trt"]
     assert trt and all("Subscribe to our Youtube channel" not in a.text for a in trt)
     assert all(len(a.text) > 200 for a in trt)
+
+
+def test_read_also_running_into_reporting_keeps_the_reporting():
+    text = (
+        "Jets struck Raqqa on Monday killing nine people. Read also September deadliest month for Syrians in 2017 "
+        "Raqqa has faced water shortages for months because of the fighting. Read Also"
+    )
+    article = finish(draft(SourceRecord(path="a", locator="a", fmt="jsonl", text=text)), set())
+    assert "water shortages" in article.text
+    assert not article.text.endswith("Read Also")

@@ -60,3 +60,11 @@ def test_sentence_ids_are_stable_and_positional_changes_do_not_move_them():
     again = split_article(finish(draft(SourceRecord(path="a", locator="a", fmt="jsonl", text=text)), set()))
     assert [s.id for s in first] == [s.id for s in again]
     assert len({s.id for s in first}) == 3  # a repeated sentence gets its own id
+
+
+def test_abbreviations_do_not_end_sentences():
+    text = "The U.N. Security Council met on Jan. 5 in New York. Gen. Ali said the U.S. would leave."
+    assert [text[s:e] for s, e in split_spans(text)] == [
+        "The U.N. Security Council met on Jan. 5 in New York.",
+        "Gen. Ali said the U.S. would leave.",
+    ]

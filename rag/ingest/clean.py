@@ -39,7 +39,8 @@ BOILERPLATE_CUES = [
         r"^the original source of this article\b",
         r"\b(?:subscribe|sign up) (?:to|for|on) (?:our|the|trt|\w+ world)\b.{0,40}\b(?:newsletter|channel|youtube)\b",
         r"^follow us (?:on|at)\b|^follow \w+ on\b",
-        r"^(?:read also|read more|related (?:news|articles?|stories)|recommended)\b\s*:?",
+        # Only short ones: in flattened exports "Read also <headline>" can run into the next real sentence.
+        r"^(?:read also|read more|related (?:news|articles?|stories)|recommended)\b.{0,100}$",
         r"^\(?source\s*:",
         r"\bwatch live\b.{0,80}\bschedule\b",
         r"^(?:if you (?:enjoyed|like|liked) (?:this|our))\b",
@@ -143,7 +144,7 @@ def repeated_keys(drafts: Iterable[Draft], groups: dict[str, str], min_stories: 
         group = groups[item.id]
         for unit in item.units:
             key = unit.key
-            if unit.reason is None and len(key.split()) >= 3:
+            if unit.reason is None and len(key.split()) >= 4 and len(key) >= 20:
                 votes.setdefault(key, set()).add(group)
     threshold = max(min_stories, int(fraction * story_count + 0.999))
     counts = Counter({key: len(stories) for key, stories in votes.items()})

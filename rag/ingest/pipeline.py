@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from rag.config import Settings
 from rag.embed import build_embedder, embedder_name
-from rag.ingest.chunks import chunk_sentences, node_from_row, to_node
+from rag.ingest.chunks import chunk_sentences, to_node
 from rag.ingest.clean import Draft, draft, finish, repeated_keys
 from rag.ingest.dedup import group_duplicates
 from rag.ingest.load import InputError, list_input_files, load_file, stamp
@@ -130,7 +130,7 @@ def ingest(
             stale = vectors_before - store.chunk_ids()
             store.delete_vectors(stale)
             report.deleted_chunks = len(stale)
-            store.save_bm25(nodes_from_catalogue(store))
+            store.save_bm25(store.chunk_nodes())
             stage.lap("store")
             report.seconds["total"] = round(time.perf_counter() - started, 3)
             store.set_meta("last_ingest", json.dumps(report.to_dict(), default=str))
@@ -357,11 +357,6 @@ def _commit_catalogue(
         store.set_meta("roots", json.dumps(roots))
         store.set_meta("settings", settings.ingest_fingerprint())
         store.set_meta("embedder", embedder_name(settings))
-
-
-def nodes_from_catalogue(store: IndexStore) -> list[TextNode]:
-    """Chunk nodes rebuilt from the catalogue (for BM25), without touching the vector store."""
-    return [node_from_row(row) for row in store.chunk_rows()]
 
 
 def _root_for(path: str, roots: list[str]) -> str:

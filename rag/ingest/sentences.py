@@ -6,6 +6,8 @@ import hashlib
 import re
 from functools import cache
 
+from nltk.tokenize.punkt import PunktTokenizer
+
 from rag.schema import CleanedArticle, Sentence
 
 # A paragraph break ends a sentence unless the next paragraph visibly continues it (starts in lower case
@@ -17,10 +19,14 @@ _GLUED = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
 
 
 @cache
-def _punkt():
+def _punkt() -> PunktTokenizer:
+    """NLTK's trained English punkt model (abbreviations such as U.N., Gen., Jan. included), from the copy of the
+    NLTK data that llama-index ships. llama-index's own `globals_helper.punkt_tokenizer` is untrained and
+    splits after every abbreviation."""
     from llama_index.core.utils import globals_helper
 
-    return globals_helper.punkt_tokenizer
+    globals_helper.wait_for_nltk_check()  # puts the bundled NLTK data on nltk's search path; no download
+    return PunktTokenizer("english")
 
 
 def split_spans(text: str) -> list[tuple[int, int]]:
