@@ -111,20 +111,27 @@ class IndexStore:
     def collection(self) -> Any:
         """The Chroma collection: local PersistentClient under index_dir, or a Chroma server when configured."""
         if self._collection is None:
-            import chromadb
-            from chromadb.config import Settings as ChromaSettings
-
-            chroma_settings = ChromaSettings(anonymized_telemetry=False)
-            if self.settings.chroma_host:
-                client = chromadb.HttpClient(
-                    host=self.settings.chroma_host, port=self.settings.chroma_port, settings=chroma_settings
-                )
-            else:
-                client = chromadb.PersistentClient(path=str(self.settings.chroma_path), settings=chroma_settings)
-            self._collection = client.get_or_create_collection(
+            self._collection = self._client().get_or_create_collection(
                 self.settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
             )
         return self._collection
+
+    def drop_vectors(self) -> None:
+        """Delete the whole collection (a rebuild may change the embedding dimension)."""
+        if self.settings.collection in {c.name for c in self._client().list_collections()}:
+            self._client().delete_collection(self.settings.collection)
+        self._collection = None
+
+    def _client(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        if self.settings.chroma_host:
+            return chromadb.HttpClient(
+                host=self.settings.chroma_host, port=self.settings.chroma_port, settings=chroma_settings
+            )
+        return chromadb.PersistentClient(path=str(self.settings.chroma_path), settings=chroma_settings)
 
     def vector_store(self) -> Any:
         from llama_index.vector_stores.chroma import ChromaVectorStore

@@ -131,3 +131,14 @@ def test_other_embedder_needs_rebuild(seeds_index: Settings, tmp_path: Path):
     other = Settings(index_dir=index_copy, embed_backend="openai", embed_model="text-embedding-3-small")
     with pytest.raises(IndexUnavailable, match="--rebuild"):
         ingest([], other, progress=False)
+
+
+def test_rebuild_re_embeds_everything(seeds_index: Settings, tmp_path: Path):
+    index_copy = tmp_path / "index"
+    shutil.copytree(seeds_index.index_dir, index_copy)
+    settings = Settings(index_dir=index_copy)
+    report = ingest([], settings, rebuild=True, progress=False)
+    assert report.articles == 4 and report.embedded_chunks == report.chunks and report.reused_chunks == 0
+    store = IndexStore(settings)
+    assert store.chunk_ids() == store.vector_ids()
+    store.close()

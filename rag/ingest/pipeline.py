@@ -157,7 +157,7 @@ def _clear(store: IndexStore) -> None:
         for table in ("files", "skipped", "articles", "sentences", "chunks", "duplicates", "removed"):
             store.db.execute(f"DELETE FROM {table}")
         store.set_meta("generation", str(store.generation + 1))
-    store.delete_vectors(store.vector_ids())
+    store.drop_vectors()
 
 
 def _up_to_date(store: IndexStore, settings: Settings, stamps: dict, roots: list[str]) -> bool:
