@@ -9,10 +9,11 @@ sentences or lines repeated across many distinct stories (counted once per near-
 from __future__ import annotations
 
 import hashlib
+import math
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from rag.ingest.dates import LEADING_DATELINE, find_date, parse_date
 from rag.ingest.sentences import split_spans
@@ -69,7 +70,7 @@ class Unit:
     text: str
     reason: str | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Normalised text used to spot the same boilerplate across articles."""
         return _normalise(_MARKDOWN_LINK.sub(r"\g<label>", self.text))
@@ -146,9 +147,8 @@ def repeated_keys(drafts: Iterable[Draft], groups: dict[str, str], min_stories: 
             key = unit.key
             if unit.reason is None and len(key.split()) >= 4 and len(key) >= 20:
                 votes.setdefault(key, set()).add(group)
-    threshold = max(min_stories, int(fraction * story_count + 0.999))
-    counts = Counter({key: len(stories) for key, stories in votes.items()})
-    return {key for key, count in counts.items() if count >= threshold}
+    threshold = max(min_stories, math.ceil(fraction * story_count))
+    return {key for key, stories in votes.items() if len(stories) >= threshold}
 
 
 def finish(item: Draft, boilerplate_keys: set[str]) -> CleanedArticle:
