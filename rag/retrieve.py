@@ -61,6 +61,7 @@ class HybridRetriever:
 
     def __init__(self, store: IndexStore) -> None:
         self.store = store
+        self._embedder = build_embedder(store.settings)
         self._generation = -1
         self._open()
 
@@ -79,9 +80,7 @@ class HybridRetriever:
             row["id"]: " ".join(row["text"].lower().split())
             for row in self.store.db.execute("SELECT id, text FROM sentences")
         }
-        self._dense_index = VectorStoreIndex.from_vector_store(
-            self.store.vector_store(), embed_model=build_embedder(self.store.settings)
-        )
+        self._dense_index = VectorStoreIndex.from_vector_store(self.store.vector_store(), embed_model=self._embedder)
         self._generation = generation
 
     def retrieve(self, query: str, top_k: int = 10, filters: Filters | None = None) -> list[Passage]:

@@ -73,7 +73,7 @@ class Unit:
     @cached_property
     def key(self) -> str:
         """Normalised text used to spot the same boilerplate across articles."""
-        return _normalise(_MARKDOWN_LINK.sub(r"\g<label>", self.text))
+        return normalise(_MARKDOWN_LINK.sub(r"\g<label>", self.text))
 
 
 @dataclass
@@ -93,7 +93,8 @@ class Draft:
         return " ".join(unit.text for unit in self.units if unit.reason is None)
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
+    """Lower-cased words only: the form in which two texts count as "the same"."""
     return " ".join(_WORD.findall(text.lower()))
 
 
@@ -258,7 +259,7 @@ def _mark_repeated_title(units: list[Unit], title: str | None) -> None:
         return
     dateline = LEADING_DATELINE.match(first.text)
     body = first.text[dateline.end() :] if dateline else first.text
-    if _normalise(body) == _normalise(title):
+    if normalise(body) == normalise(title):
         first.reason = "title"
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datasketch import MinHash, MinHashLSH
 
 from rag.config import Settings
-from rag.ingest.clean import Draft
+from rag.ingest.clean import Draft, normalise
 
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -49,7 +49,7 @@ def group_duplicates(drafts: list[Draft], settings: Settings) -> list[DuplicateG
 
     by_text: dict[str, int] = {}
     for index, text in enumerate(texts):
-        digest = hashlib.sha256(" ".join(_WORD.findall(text.lower())).encode()).hexdigest()
+        digest = hashlib.sha256(normalise(text).encode()).hexdigest()
         if digest in by_text:
             union(index, by_text[digest], 1.0, "exact")
         else:
