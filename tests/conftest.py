@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from rag.config import Settings
 from rag.ingest.pipeline import ingest
+from rag.llm_server import LocalLLMServer
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -30,6 +32,15 @@ def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(index_dir=folder / "index")
     ingest([corpus], settings, progress=False)
     return settings
+
+
+@pytest.fixture(scope="session")
+def llm_api_base() -> Iterator[str]:
+    """The project's real local LLM server (bundled Qwen2.5 1.5B GGUF), started once for the whole session;
+    tests point `Settings(llm_api_base=...)` at it so each Assistant does not start its own."""
+    server = LocalLLMServer(Settings())
+    yield server.base_url
+    server.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,60 @@
+"""Generation: the best candidate sentences, numbered and grouped by article, and the prompt that cites them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.llm import prompt
+from rag.rank import Candidate
+
+MARKER = re.compile(r"\[(\d{1,3})\]")
+NOT_FOUND = "NOT IN SOURCES"
+
+
+@dataclass
+class NumberedSources:
+    """The sentences shown to the model; number n is `sentences[n - 1]`."""
+
+    sentences: list[Candidate]
+    labels: dict[str, str]  # article id -> "(source, date)" label shown before each of its sentences
+    best_first: list[int]  # the numbers in ranking order
+
+    def get(self, number: int) -> Candidate | None:
+        return self.sentences[number - 1] if 1 <= number <= len(self.sentences) else None
+
+    def render(self) -> str:
+        return "\n".join(
+            f"[{number}] {self.labels[c.article_id]} {_as_data(c.text)}"
+            for number, c in enumerate(self.sentences, start=1)
+        )
+
+
+def number_sources(ranked: list[Candidate], limit: int, labels: dict[str, str]) -> NumberedSources:
+    """The `limit` best sentences, re-ordered so each article's sentences are together and in reading order."""
+    best = ranked[:limit]
+    first_seen: dict[str, int] = {}
+    for position, candidate in enumerate(best):
+        first_seen.setdefault(candidate.article_id, position)
+    shown = sorted(best, key=lambda c: (first_seen[c.article_id], c.index))
+    number_of = {id(c): number for number, c in enumerate(shown, start=1)}
+    return NumberedSources(shown, labels, [number_of[id(c)] for c in best])
+
+
+def answer_messages(question: str, sources: NumberedSources) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": prompt("answer_system")},
+        {"role": "user", "content": prompt("answer_user", sources=sources.render(), question=_as_data(question))},
+    ]
+
+
+def says_not_found(text: str) -> bool:
+    return not text.strip() or NOT_FOUND.lower() in text.lower()
+
+
+def _as_data(text: str) -> str:
+    """Keep article text from closing the <sources> block or faking a numbered source of its own."""
+    return " ".join(text.translate(_DATA_SAFE).split())
+
+
+_DATA_SAFE = str.maketrans({"<": "‹", ">": "›", "[": "(", "]": ")"})

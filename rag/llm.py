@@ -1,0 +1,127 @@
+"""One code path to any OpenAI-compatible endpoint (the project's local llama.cpp server, vLLM, Ollama, OpenAI).
+
+Every call has a connect and a total timeout and no retries, so a dead endpoint costs seconds, not a hang; all
+failures surface as `LLMUnavailable`, which the assistant turns into an extractive answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+
+from rag.config import Settings
+from rag.llm_server import LLMServerError, LocalLLMServer
+
+PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+
+
+class LLMUnavailable(RuntimeError):
+    """The endpoint is not configured, did not start, cannot be reached, timed out or answered with an error."""
+
+
+def prompt(name: str, **fields: str) -> str:
+    """The template prompts/<name>.txt with its {fields} filled in."""
+    return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8").format(**fields)
+
+
+class LLMClient:
+    """Chat completions, streaming and yes/no judging against the configured endpoint."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.model = settings.llm_model
+        self._server: LocalLLMServer | None = None
+        if not settings.llm_enabled:
+            raise LLMUnavailable("the LLM is switched off (llm_enabled = false)")
+        base_url = settings.llm_api_base
+        if base_url is None:
+            try:
+                self._server = LocalLLMServer(settings)
+            except LLMServerError as error:
+                raise LLMUnavailable(f"the local model could not be started: {error}") from None
+            base_url = self._server.base_url
+        self.endpoint = base_url
+        self._client = openai.OpenAI(
+            base_url=base_url,
+            api_key=settings.llm_api_key,
+            timeout=httpx.Timeout(settings.llm_timeout, connect=settings.llm_connect_timeout),
+            max_retries=0,
+        )
+
+    @property
+    def description(self) -> str:
+        where = "local llama.cpp server" if self._server else "endpoint"
+        return f"{self.model} ({where} {self.endpoint})"
+
+    def complete(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> str:
+        try:
+            response = self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=0.0,
+                max_tokens=max_tokens or self.settings.llm_max_tokens,
+            )
+        except openai.OpenAIError as error:
+            raise LLMUnavailable(_describe(error, self.endpoint)) from None
+        return (response.choices[0].message.content or "").strip()
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> Iterator[str]:
+        """Text deltas as the model writes them."""
+        try:
+            events = self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=0.0,
+                max_tokens=max_tokens or self.settings.llm_max_tokens,
+                stream=True,
+            )
+            for event in events:
+                if event.choices and event.choices[0].delta.content:
+                    yield event.choices[0].delta.content
+        except openai.OpenAIError as error:
+            raise LLMUnavailable(_describe(error, self.endpoint)) from None
+
+    def probability_yes(self, question: str) -> float:
+        """P(the model's one-token reply is "Yes"), from the top log-probabilities of a single forward pass."""
+        try:
+            response = self._client.chat.completions.create(
+                model=self.model,
+                messages=[{"role": "user", "content": question}],
+                temperature=0.0,
+                max_tokens=1,
+                logprobs=True,
+                top_logprobs=10,
+            )
+        except openai.OpenAIError as error:
+            raise LLMUnavailable(_describe(error, self.endpoint)) from None
+        choice = response.choices[0]
+        if choice.logprobs is None or not choice.logprobs.content:  # endpoint without logprobs: use the text
+            return 1.0 if (choice.message.content or "").strip().lower().startswith("yes") else 0.0
+        yes = no = 0.0
+        for candidate in choice.logprobs.content[0].top_logprobs:
+            word = candidate.token.strip().lower()
+            if word in ("yes", "y"):
+                yes += math.exp(candidate.logprob)
+            elif word in ("no", "n"):
+                no += math.exp(candidate.logprob)
+        return yes / (yes + no) if yes + no > 0 else 0.0
+
+    def close(self) -> None:
+        self._client.close()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+
+def _describe(error: openai.OpenAIError, endpoint: str) -> str:
+    if isinstance(error, openai.APITimeoutError):
+        return f"the LLM endpoint {endpoint} timed out"
+    if isinstance(error, openai.APIConnectionError):
+        return f"the LLM endpoint {endpoint} cannot be reached"
+    if isinstance(error, openai.APIStatusError):
+        return f"the LLM endpoint {endpoint} answered HTTP {error.status_code}: {str(error.message)[:200]}"
+    return f"the LLM endpoint {endpoint} failed: {error}"
