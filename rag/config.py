@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     prompt_sentences: int = 12
     # Citations whose support score (the model's P(yes) that the sentence backs the claim) is below this are dropped.
     support_threshold: float = 0.5
+    # A sentence the model did not cite (a neighbour or a better-ranked one) must clear this higher bar to replace
+    # a failed citation.
+    repair_threshold: float = 0.7
     # Without an LLM, sentences are quoted only if their cosine similarity to the question reaches this.
     extractive_min_similarity: float = 0.45
 

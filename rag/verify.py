@@ -1,19 +1,20 @@
 """Citation verification: every cited sentence must state the claim it is cited for, or the citation goes.
 
 The judge is the local LLM asked a yes/no question, scored by P(yes) from one forward pass (no PyPI package
-ships cross-encoder or NLI weights). A claim that keeps no supported citation is removed from the answer; a
-claim the model left uncited is matched against the best-ranked sources before it is given up.
+ships cross-encoder or NLI weights). A claim whose citations fail is matched against neighbouring and
+best-ranked sources before it is given up; a claim that keeps no supported citation is removed from the answer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.generate import MARKER, NumberedSources
 from rag.ingest.sentences import split_spans
 from rag.llm import LLMClient, prompt
+from rag.rank import Candidate
 
-UNCITED_TRIES = 3  # sources tried for a claim the model did not cite
+REPAIR_TRIES = 3  # best-ranked sources tried for a claim with no (supported) citation
 
 
 @dataclass
@@ -39,27 +40,43 @@ def split_claims(answer: str) -> list[Claim]:
     return claims
 
 
-def verify(llm: LLMClient, question: str, claims: list[Claim], sources: NumberedSources, threshold: float) -> None:
+def verify(
+    llm: LLMClient, question: str, claims: list[Claim], sources: NumberedSources, threshold: float, repair: float
+) -> None:
     """Fill each claim's `supported` with the cited (or, if uncited, best-matching) sources that back it."""
     for claim in claims:
         cited = [n for n in claim.cited if sources.get(n) is not None]
-        if not cited:
-            for number in sources.best_first[:UNCITED_TRIES]:
-                score = _support(llm, question, claim.text, sources.sentences[number - 1].text)
-                if score >= threshold:
-                    claim.supported[number] = score
-                    break
-            continue
         for number in cited:
-            score = _support(llm, question, claim.text, sources.sentences[number - 1].text)
+            score = _support(llm, question, claim.text, sources.sentences[number - 1])
             if score >= threshold:
                 claim.supported[number] = score
         if not claim.supported and len(cited) > 1:  # a claim may need its sentences together ("X claims; Y denies")
-            joined = " ".join(sources.sentences[n - 1].text for n in cited)
+            together = [sources.sentences[n - 1] for n in cited]
+            joined = replace(together[-1], text=" ".join(c.text for c in together), previous=together[0].previous)
             score = _support(llm, question, claim.text, joined)
             if score >= threshold:
                 claim.supported = dict.fromkeys(cited, score)
+        if not claim.supported:
+            _repair(llm, question, claim, sources, repair, tried=set(cited))
 
 
-def _support(llm: LLMClient, question: str, claim: str, sentence: str) -> float:
-    return llm.probability_yes(prompt("judge", sentence=sentence, question=question, claim=claim))
+def _repair(
+    llm: LLMClient, question: str, claim: Claim, sources: NumberedSources, threshold: float, tried: set[int]
+) -> None:
+    """Small models often cite the sentence next to the right one, or none: try the cited numbers' neighbours,
+    then the best-ranked sources, and keep the first that supports the claim."""
+    neighbours = [n + step for n in sorted(tried) for step in (1, -1)]
+    for number in dict.fromkeys([*neighbours, *sources.best_first[:REPAIR_TRIES]]):
+        if number in tried or sources.get(number) is None:
+            continue
+        tried.add(number)
+        score = _support(llm, question, claim.text, sources.sentences[number - 1])
+        if score >= threshold:
+            claim.supported[number] = score
+            return
+
+
+def _support(llm: LLMClient, question: str, claim: str, source: Candidate) -> float:
+    """P(yes) that the sentence, read after the one before it, states the claim."""
+    context = source.previous or "(start of the article)"
+    return llm.probability_yes(prompt("judge", context=context, sentence=source.text, question=question, claim=claim))
