@@ -125,7 +125,8 @@ class Assistant:
         answer.passages = [_shown(p) for p in passages]
         if not ranked:
             answer.text, answer.notice = REFUSAL, "nothing in the index matches the question"
-            return self._finish(answer, started)
+            yield self._finish(answer, started)
+            return
 
         sources = generate.number_sources(ranked, self.settings.prompt_sentences, labels)
         if llm is not None:

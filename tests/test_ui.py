@@ -1,0 +1,276 @@
+"""The Gradio app driven in a real headless Chromium: streamed answers, citation clicks that highlight the cited
+sentence in its article, follow-ups, the endpoint-down and empty-index messages, escaping of article markup,
+adding articles with the skip report, and two sessions asking at once.
+
+Set RAG_UI_SCREENSHOTS=docs to refresh the README's screenshots while the tests run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from rag.answer import Answer, Citation
+from rag.assistant import Assistant
+from rag.config import Settings
+from rag.store import IndexStore
+from ui import render
+from ui.app import Session, _filters, _lookup, build_app, parse_auth, serve
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEAD_ENDPOINT = "http://127.0.0.1:9/v1"  # nothing listens on the discard port
+# One answer of the 1.5B model on 2 idle cores takes 10-20 s, but minutes on a busy machine; two run at once.
+ANSWER_TIMEOUT_MS = 900_000
+SUKHNA = (
+    "Do pro-government and pro-opposition sources agree on Syrian Army losses "
+    "in the March 17 ISIS attack near al-Sukhna?"
+)
+JAYSH = "How many militants were eliminated in the strike on the Jaysh al-Izza headquarters?"
+JISR = "On March 6, 2019, whose positions in Jisr al-Shughur did the Syrian Arab Army hit with a massive rocket strike?"
+SCREENSHOTS = os.environ.get("RAG_UI_SCREENSHOTS")
+
+needs_browser = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium (make test installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_app(settings: Settings) -> Iterator[tuple[str, Assistant]]:
+    """The real app over `settings`, served on a free local port in this process."""
+    assistant = Assistant.open(settings=settings)
+    demo = build_app(assistant)
+    try:
+        yield serve(demo, "127.0.0.1", free_port(), block=False), assistant
+    finally:
+        demo.close()
+        assistant.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def live_app(seeds_index: Settings, llm_api_base: str) -> Iterator[tuple[str, Assistant]]:
+    with running_app(seeds_index.model_copy(update={"llm_api_base": llm_api_base})) as app:
+        yield app
+
+
+def open_page(browser: object, url: str) -> object:
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()  # type: ignore[attr-defined]
+    page.goto(url)
+    page.locator("#question textarea").wait_for()
+    return page
+
+
+def ask(page: object, question: str) -> None:
+    page.locator("#question textarea").fill(question)  # type: ignore[attr-defined]
+    page.locator("#ask").click()  # type: ignore[attr-defined]
+
+
+def wait_for_answers(page: object, count: int) -> object:
+    """The `count`-th final (verified, no longer streaming) answer in the chat."""
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "n => document.querySelectorAll('#chat .answer-text:not(.draft)').length >= n",
+        arg=count,
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+    return page.locator("#chat .answer-text:not(.draft)").nth(count - 1)  # type: ignore[attr-defined]
+
+
+def screenshot(page: object, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / name))  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+@needs_browser
+def test_streamed_answer_citation_click_and_follow_up(browser: object, live_app: tuple[str, Assistant]) -> None:
+    url, assistant = live_app
+    page = open_page(browser, url)
+    assert "qwen" in page.locator("#model-info").inner_text().lower()
+    ask(page, SUKHNA)
+    page.locator("#chat .draft").first.wait_for(timeout=ANSWER_TIMEOUT_MS)  # the draft streams in
+    answer = wait_for_answers(page, 1)
+    marker = answer.locator('a.cite[href="#cite-0-1"]')
+    assert marker.inner_text() == "[1]"
+    page.get_by_role("tab", name="Sources").click()
+    cited_text = page.locator('#sources-view .cited-item[data-n="1"] .cited-text').inner_text()
+    assert page.locator("#sources-view li.passage").count() >= 1
+    screenshot(page, "chat.png")
+
+    marker.click()  # from the Sources tab: the click also brings the article view forward
+    mark = page.locator("#article-view mark#cited-sentence")
+    mark.wait_for()
+    assert mark.inner_text() == cited_text
+    row = assistant.store.db.execute("SELECT text FROM sentences WHERE id = ?", (mark.get_attribute("data-sentence"),))
+    assert row.fetchone()["text"] == cited_text
+    assert page.locator("#article-view .article-title").inner_text()
+    screenshot(page, "article.png")
+
+    page.get_by_role("tab", name="Sources").click()
+    ask(page, "How many ISIS members were involved in that attack?")
+    follow_up = wait_for_answers(page, 2)
+    searched_for = page.locator("#searched-for").inner_text().lower()
+    assert "sukhna" in searched_for or "isis" in searched_for  # the follow-up was read with the conversation
+    assert follow_up.locator('a.cite[href^="#cite-1-"]').count() >= 1
+
+    page.locator("#new-conversation").click()
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer-text').length === 0")
+    page.context.close()
+
+
+@pytest.mark.slow
+@needs_browser
+def test_two_sessions_asking_at_once_get_their_own_answers(browser: object, live_app: tuple[str, Assistant]) -> None:
+    url, _ = live_app
+    first, second = open_page(browser, url), open_page(browser, url)
+    ask(first, JAYSH)
+    ask(second, SUKHNA)
+    wait_for_answers(first, 1)
+    wait_for_answers(second, 1)
+    first_chat, second_chat = first.locator("#chat").inner_text(), second.locator("#chat").inner_text()
+    assert JAYSH in first_chat and SUKHNA not in first_chat
+    assert SUKHNA in second_chat and JAYSH not in second_chat
+    for page, topic in ((first, "Jaysh al-Izza"), (second, "Sukhna")):
+        page.get_by_role("tab", name="Sources").click()
+        assert topic in page.locator("#sources-view").inner_text()
+        page.context.close()
+
+
+@pytest.mark.slow
+@needs_browser
+def test_endpoint_down_empty_and_long_questions(browser: object, seeds_index: Settings) -> None:
+    with running_app(seeds_index.model_copy(update={"llm_api_base": DEAD_ENDPOINT})) as (url, _):
+        page = open_page(browser, url)
+        ask(page, JISR)
+        answer = wait_for_answers(page, 1)
+        notice = page.locator("#chat .notice-extractive").inner_text()
+        assert "Extractive answer" in notice and "127.0.0.1:9" in notice
+        assert answer.locator("a.cite").count() >= 1
+        assert "Turkistan Islamic Party" in answer.inner_text()
+        screenshot(page, "extractive.png")
+
+        ask(page, "   ")
+        page.locator("#status .notice-error").wait_for()
+        assert "the question is empty" in page.locator("#status").inner_text()
+        ask(page, "Why? " * 500)
+        page.wait_for_function("() => document.querySelector('#status').innerText.includes('longer than')")
+        assert page.locator("#chat .answer-text").count() == 1  # neither was added to the conversation
+        page.context.close()
+
+
+@pytest.mark.slow
+@needs_browser
+def test_empty_index_upload_skip_report_and_escaped_article(browser: object, tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "index", llm_enabled=False)
+    IndexStore(settings).close()
+    upload = tmp_path / "upload" / "bridge.txt"
+    upload.parent.mkdir()
+    upload.write_text(
+        "Council approves <b>river</b> bridge budget\n\n"
+        "The city council approved a budget of four million dollars for the new river bridge on Monday. "
+        "Some readers saw the text <script>window.pwned = 1</script> in the comments below the story. "
+        'A photo caption read <img src="x" onerror="window.pwned = 2"> before it was removed.\n',
+        encoding="utf-8",
+    )
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4 not an article")
+
+    with running_app(settings) as (url, _):
+        page = open_page(browser, url)
+        assert "the index is empty" in page.locator("#index-info").inner_text()
+        ask(page, "What did the council approve?")
+        page.locator("#status .notice-error").wait_for()
+        assert "index is empty" in page.locator("#status").inner_text()
+
+        page.get_by_role("button", name="Add articles").click()
+        page.locator("input[type=file]").set_input_files(str(upload))
+        page.get_by_text("bridge.txt").wait_for()
+        page.locator("#ingest-paths textarea").fill(str(folder))
+        page.locator("#add").click()
+        page.locator("#ingest-report .notice-ok").wait_for(timeout=120_000)
+        report = page.locator("#ingest-report").inner_text()
+        assert "scan.pdf" in report and "unsupported file type .pdf" in report
+        assert "1 articles" in page.locator("#index-info").inner_text()
+
+        ask(page, "What budget did the city council approve for the new river bridge?")
+        answer = wait_for_answers(page, 1)
+        answer.locator('a.cite[href="#cite-0-1"]').click()
+        view = page.locator("#article-view .article-view")
+        view.wait_for()
+        text = view.inner_text()
+        assert "<script>window.pwned = 1</script>" in text
+        assert '<img src="x" onerror="window.pwned = 2">' in text
+        assert "<b>river</b>" in page.locator("#article-view .article-title").inner_text()
+        assert page.locator("#article-view script, #article-view img, #article-view b").count() == 0
+        assert page.evaluate("typeof window.pwned") == "undefined"
+        page.context.close()
+
+
+def _citation(number: int, start: int, end: int, text: str) -> Citation:
+    return Citation(number, "a1", "T", None, None, None, "f.txt", "a1-s", 0, text, start, end, start, end, 0.9)
+
+
+def test_article_view_escapes_markup_and_marks_the_cited_offsets() -> None:
+    text = "Intro <b>bold</b>. The cited <script>x()</script> sentence. Outro."
+    start = text.index("The cited")
+    end = text.index(" Outro")
+    article = {
+        "id": "a1",
+        "title": "<i>T</i>",
+        "date": None,
+        "source": "S & Co",
+        "author": None,
+        "url": "javascript:alert(1)",
+        "locator": "f.txt",
+        "text": text,
+    }
+    page = render.article_html(article, [], _citation(1, start, end, text[start:end]))
+    marked = "The cited &lt;script&gt;x()&lt;/script&gt; sentence."
+    assert f'<mark id="cited-sentence" class="cited" data-sentence="a1-s">{marked}</mark>' in page
+    assert "<script>" not in page and "<b>" not in page and "<i>" not in page
+    assert "javascript:" not in page and "S &amp; Co" in page
+
+
+def test_answer_links_only_known_markers_and_lookup_follows_them() -> None:
+    answer = Answer("q", "q", "A [1] and [7].", "generated", citations=[_citation(1, 0, 5, "Intro")])
+    html = render.answer_html(answer, 0)
+    assert html.count('href="#cite-0-1"') == 2 and "[7]" in html and "#cite-0-7" not in html
+    state = Session(answers=[answer])
+    assert _lookup(state, "0-1") == ("a1", answer.citations[0])
+    assert _lookup(state, "0-7") is None and _lookup(state, "1-1") is None and _lookup(state, "x") is None
+
+
+def test_form_filters_and_auth_setting_are_validated() -> None:
+    assert _filters(" 2019-03-01 ", "", ["SouthFront"]).date_from == "2019-03-01"
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        _filters("March 2019", "", None)
+    assert parse_auth("alice:se:cret") == ("alice", "se:cret") and parse_auth(None) is None
+    with pytest.raises(ValueError, match="user:password"):
+        parse_auth("alice")
