@@ -1,4 +1,4 @@
-"""The `rag` command line: ingest, stats, show (ask, ui and eval arrive with the answering, UI and eval work)."""
+"""The `rag` command line: ingest, stats, show, ask, ui, eval."""
 
 from __future__ import annotations
 
@@ -97,6 +97,59 @@ def stats(
 
 
 @app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question, in quotes")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the whole answer object as JSON")] = False,
+    date_from: Annotated[str | None, typer.Option("--from", help="only articles from this date (YYYY-MM-DD)")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="only articles up to this date (YYYY-MM-DD)")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="only articles from this source (repeatable)")] = None,
+    top_k: Annotated[int | None, typer.Option(help="passages to retrieve")] = None,
+    llm: Annotated[bool, typer.Option(help="use the LLM (--no-llm answers extractively)")] = True,
+    config: ConfigOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Answer a question from the indexed articles, with numbered citations of the source sentences."""
+    from rag.assistant import Assistant
+    from rag.retrieve import Filters
+    from rag.store import IndexUnavailable
+
+    settings = load_settings(config, index_dir=index)
+    if not llm:
+        settings = settings.model_copy(update={"llm_enabled": False})
+    filters = Filters(date_from=date_from, date_to=date_to, sources=tuple(source or ()))
+    try:
+        assistant = Assistant.open(settings=settings)
+    except IndexUnavailable as error:
+        _err(f"error: {error}")
+        raise typer.Exit(2) from None
+    try:
+        answer = assistant.ask(question, filters=filters, top_k=top_k)
+    except ValueError as error:
+        _err(f"error: {error}")
+        raise typer.Exit(2) from None
+    finally:
+        assistant.close()
+    if as_json:
+        typer.echo(answer.to_json())
+        return
+    typer.echo(answer.text)
+    if answer.notice:
+        typer.echo(f"\n({answer.mode}: {answer.notice})")
+    for cite in answer.citations:
+        where = ", ".join(part for part in (cite.source, cite.date) if part)
+        typer.echo(f"\n[{cite.number}] {cite.title}" + (f" ({where})" if where else ""))
+        typer.echo(f"    \"{cite.text}\"")
+        typer.echo(
+            f"    article {cite.article_id}, sentence {cite.sentence_index + 1}, characters {cite.start}-{cite.end} "
+            f"(original {cite.orig_start}-{cite.orig_end}), support {cite.support:.2f}; {cite.locator}"
+        )
+    if not answer.citations and answer.passages:
+        typer.echo("\nClosest passages:")
+        for passage in answer.passages[:3]:
+            typer.echo(f"  - {passage.title}: {passage.text[:200]}...")
+
+
+@app.command()
 def show(
     article: Annotated[str, typer.Argument(help="article id, or a path/locator it was loaded from")],
     removed: Annotated[bool, typer.Option(help="also list what cleaning removed")] = True,
@@ -127,6 +180,93 @@ def show(
                 typer.echo(f"  [removed {span['reason']} @{span['start']}-{span['end']}] {span['text'][:120]!r}")
     finally:
         store.close()
+
+
+@app.command("eval")
+def eval_command(
+    eval_set: Annotated[Path | None, typer.Argument(help="eval set (JSONL, see eval/README.md)")] = None,
+    corpus: Annotated[
+        Path | None, typer.Option(help="folder or JSONL/CSV export to answer from (ingested if needed)")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="report folder (default eval/reports/SET-TIMESTAMP)")] = None,
+    baseline: Annotated[
+        bool, typer.Option("--baseline", help="also run BM25-only, dense-only and llama-index CitationQueryEngine")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(help="only the first N questions")] = None,
+    compare: Annotated[
+        tuple[Path, Path] | None, typer.Option(help="print the difference between two report folders A B")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="show progress bars")] = True,
+    config: ConfigOption = None,
+    index: Annotated[
+        Path | None,
+        typer.Option("--index", help="index folder (default: a dedicated one per corpus under eval/reports)"),
+    ] = None,
+) -> None:
+    """Evaluate answers, citations and retrieval against an eval set with known answers; writes a report folder."""
+    from rag.evaluation.dataset import EvalSetError
+    from rag.evaluation.report import compare as compare_runs
+    from rag.evaluation.runner import default_index_dir, run_eval
+    from rag.ingest.load import InputError
+    from rag.ingest.pipeline import NothingIngested
+    from rag.store import IndexUnavailable
+
+    if compare:
+        try:
+            typer.echo(compare_runs(*compare))
+        except (FileNotFoundError, ValueError) as error:
+            _err(f"error: {error}")
+            raise typer.Exit(2) from None
+        return
+    if eval_set is None:
+        raise typer.BadParameter("give an eval set (SET.jsonl), or --compare A B")
+    if index is None and corpus is not None:
+        index = default_index_dir(corpus)
+    settings = load_settings(config, index_dir=index)
+    try:
+        summary = run_eval(
+            eval_set, corpus, settings, out, baselines=baseline, progress=progress, limit=limit, on_status=_err
+        )
+    except (EvalSetError, InputError, IndexUnavailable, FileNotFoundError) as error:
+        _err(f"error: {error}")
+        raise typer.Exit(2) from None
+    except NothingIngested:
+        _err(f"error: nothing could be ingested from {corpus}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        _err("interrupted: per-question results written so far are in the report folder")
+        raise typer.Exit(130) from None
+    systems = {"pipeline": summary, **summary.get("baselines", {})}
+    keys = ("accuracy", "citation_precision", "citation_recall", "abstention_accuracy", "evidence_hit_at_10", "mrr")
+    typer.echo(f"{'system':<22}" + "".join(f"{key[:18]:>20}" for key in keys))
+    for name, data in systems.items():
+        row = "".join(f"{'-' if data.get(k) is None else format(data[k], '.3f'):>20}" for k in keys)
+        typer.echo(f"{name:<22}{row}")
+    typer.echo(f"support judged by: {summary['support_judged_by']}")
+
+
+@app.command()
+def ui(
+    corpus: Annotated[
+        Path | None, typer.Option(help="folder or export to build the index from when there is none yet")
+    ] = Path("../shared/corpus/seeds"),
+    host: Annotated[str | None, typer.Option(help="address (default 127.0.0.1; set ui_auth if exposed)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default 7860)")] = None,
+    config: ConfigOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Chat with the articles in the browser: streamed answers, clickable citations, filters, adding articles."""
+    from rag.ingest.load import InputError
+    from rag.ingest.pipeline import NothingIngested
+    from rag.store import IndexUnavailable
+    from ui.app import launch
+
+    settings = load_settings(config, index_dir=index, ui_host=host, ui_port=port)
+    try:
+        launch(settings, corpus)
+    except (InputError, IndexUnavailable, NothingIngested, ValueError, OSError) as error:
+        _err(f"error: {error}")
+        raise typer.Exit(2) from None
 
 
 def _print_report(report: object, as_json: bool) -> None:

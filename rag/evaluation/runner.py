@@ -1,0 +1,431 @@
+"""`rag eval`: ingest the corpus (incremental: a no-change run costs nothing), ask every question of the eval set,
+score each answer against its gold answers and evidence, and write a report folder:
+
+    OUT/summary.json            overall + per-type metrics, latency p50/p95 per stage, config, baselines
+    OUT/questions/<id>.json     per question: the Answer, its scores, each citation's verdict
+    OUT/baselines/<name>/...    the same per baseline (with --baseline)
+    OUT/report.md + *.png       tables and plots (rag/evaluation/report.py)
+
+    from rag.evaluation import run_eval
+    summary = run_eval("../shared/eval/seeds-dev.jsonl", "../shared/corpus/seeds", settings, "eval/reports/dev")
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import platform
+import re
+import string
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rag.answer import Answer
+from rag.config import Settings, load_settings
+from rag.evaluation import metrics
+from rag.evaluation.dataset import EvalQuestion, load_eval_set
+from rag.llm import PROMPTS_DIR, LLMClient, LLMUnavailable, prompt
+from rag.store import IndexStore
+from rag.verify import split_claims
+
+PIPELINE = "pipeline"
+BASELINES = ("bm25-only", "dense-only", "llamaindex-citation")
+FUZZY_SENTENCE_RATIO = 0.9  # an evidence sentence matches a sentence of its own article at this similarity
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass
+class System:
+    name: str
+    ask: Callable[[str], Answer]
+    description: str
+
+
+def default_out_dir(set_path: str | Path) -> Path:
+    return Path("eval/reports") / f"{Path(set_path).stem}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def default_index_dir(corpus: str | Path) -> Path:
+    """A dedicated index per corpus, so a run measures exactly that corpus (and re-runs reuse it)."""
+    import hashlib
+
+    resolved = str(Path(corpus).resolve())
+    digest = hashlib.sha1(resolved.encode()).hexdigest()[:8]
+    return Path("eval/reports/indexes") / f"{_SAFE_NAME.sub('_', Path(corpus).stem)}-{digest}"
+
+
+def run_eval(
+    set_path: str | Path,
+    corpus: str | Path | None = None,
+    settings: Settings | None = None,
+    out_dir: str | Path | None = None,
+    baselines: bool = False,
+    progress: bool = True,
+    limit: int | None = None,
+    on_status: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Evaluate the default pipeline (and with `baselines`, the three baselines) on an eval set; returns the
+    summary that is also written to OUT/summary.json. `corpus` None = use the index as it is."""
+    from rag.assistant import Assistant
+    from rag.evaluation.report import write_report
+
+    status = on_status or (lambda message: print(message, file=sys.stderr, flush=True))
+    questions = load_eval_set(set_path, limit=limit)
+    settings = settings or load_settings()
+    out = Path(out_dir) if out_dir else default_out_dir(set_path)
+    out.mkdir(parents=True, exist_ok=True)
+
+    if corpus is not None:
+        from rag.ingest.pipeline import ingest
+
+        status(f"ingesting {corpus} into {settings.index_dir} (only what changed)")
+        report = ingest([Path(corpus)], settings, progress=progress, on_status=status)
+        status(
+            "index is up to date"
+            if report.up_to_date
+            else f"ingested: {report.articles} articles, {report.chunks} chunks ({report.seconds.get('total')} s)"
+        )
+
+    assistant = Assistant.open(settings=settings)
+    extra: list[Assistant] = []
+    try:
+        if assistant.llm is None:
+            status(f"warning: no LLM ({assistant.llm_error}); answers are extractive and support is gold-match only")
+        scorer = Scorer(assistant.store, assistant.llm, corpus)
+        systems = [System(PIPELINE, assistant.ask, f"hybrid pipeline: {assistant.model_description}")]
+        if baselines:
+            systems += _baseline_systems(assistant, settings, extra, status)
+        results: dict[str, list[dict]] = {}
+        for system in systems:
+            folder = out / "questions" if system.name == PIPELINE else out / "baselines" / system.name
+            results[system.name] = _run_system(system, questions, scorer, folder, progress, status)
+            # written after every system, so a long run interrupted during a baseline keeps the pipeline's report
+            summary = _summary(results, questions, settings, assistant, scorer, set_path, corpus)
+            (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+            write_report(out, summary, results)
+    finally:
+        for other in extra:
+            other.store.close()  # shares the pipeline's LLM client, closed with it
+        assistant.close()
+    status(f"report: {out / 'report.md'}")
+    return summary
+
+
+def _baseline_systems(assistant: Any, settings: Settings, extra: list, status: Callable[[str], None]) -> list[System]:
+    from rag.assistant import Assistant
+
+    systems = []
+    for mode, name in (("bm25", "bm25-only"), ("dense", "dense-only")):
+        other = Assistant(settings.model_copy(update={"retrieval_mode": mode}), llm=assistant.llm)
+        other.llm_error = assistant.llm_error
+        extra.append(other)
+        systems.append(System(name, other.ask, f"the same pipeline with {mode}-only retrieval"))
+    if assistant.llm is None:
+        status("warning: no LLM endpoint, so the llama-index CitationQueryEngine baseline is skipped")
+        return systems
+    from rag.evaluation.baselines import CitationEngineBaseline
+
+    engine = CitationEngineBaseline(settings, assistant.store, assistant.llm.endpoint, assistant.llm.model)
+    systems.append(
+        System(engine.name, engine.ask, "llama-index VectorStoreIndex + CitationQueryEngine, same index and LLM")
+    )
+    return systems
+
+
+def _run_system(
+    system: System,
+    questions: list[EvalQuestion],
+    scorer: Scorer,
+    folder: Path,
+    progress: bool,
+    status: Callable[[str], None],
+) -> list[dict]:
+    from tqdm import tqdm
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    bar = tqdm(questions, desc=f"eval {system.name}", unit="q", disable=not progress, file=sys.stderr)
+    correct = 0
+    for question in bar:
+        error = None
+        try:
+            answer = system.ask(question.question)
+        except Exception as exc:  # one failing question must not lose the run: it is scored as wrong
+            error = f"{type(exc).__name__}: {exc}"
+            answer = Answer(question=question.question, standalone_question=question.question, text="", mode="refused")
+            answer.notice = error
+        row = scorer.score(question, answer)
+        row["system"], row["error"] = system.name, error
+        rows.append(row)
+        correct += bool(row["correct"])
+        bar.set_postfix(acc=f"{correct}/{len(rows)}")
+        (folder / f"{_SAFE_NAME.sub('_', question.id)}.json").write_text(
+            json.dumps(row, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        if not progress:
+            status(f"{system.name} {question.id}: {'correct' if row['correct'] else 'wrong'}")
+    return rows
+
+
+class Scorer:
+    """Scores answers against gold answers/evidence. Evidence is located in the index once per question: a
+    sentence is gold if its normalised text contains (or is part of) a gold evidence text anywhere in the index
+    (so every duplicate copy is covered), or, within the article its `doc` names, is at least 90% similar to it.
+    Citations that are not gold are judged by the LLM (prompts/judge.txt) against the answer sentences that cite
+    them; verdicts are cached."""
+
+    def __init__(self, store: IndexStore, llm: LLMClient | None, corpus: str | Path | None = None) -> None:
+        self.store = store
+        self.llm = llm
+        self.judge_failures = 0
+        self.judge_calls = 0
+        self._cache: dict[tuple[str, str, str], bool] = {}
+        rows = store.db.execute("SELECT id, article_id, text FROM sentences").fetchall()
+        self._sentences = [(row["id"], row["article_id"], metrics.normalise_text(row["text"])) for row in rows]
+        self._record_ids = _export_record_locators(Path(corpus)) if corpus else {}
+
+    @property
+    def judged_by(self) -> str:
+        return f"gold-evidence-match + llm-judge:{self.llm.model}" if self.llm else "gold-evidence-match only"
+
+    # --- evidence ----------------------------------------------------------------------------------------------
+
+    def resolve_doc(self, doc: str) -> str | None:
+        """The indexed article a gold `doc` (article id, path, file name, export record id) ends up in."""
+        if not doc:
+            return None
+        row = self.store.article(doc) or self.store.find_article(doc)
+        if row is None and doc in self._record_ids:
+            row = self.store.find_article(self._record_ids[doc])
+        if row is None:
+            name = Path(doc).name
+            found = self.store.db.execute(
+                "SELECT id FROM articles WHERE locator LIKE ? OR path LIKE ? "
+                "UNION SELECT article_id FROM duplicates WHERE locator LIKE ? OR path LIKE ?",
+                (f"%/{name}",) * 4,
+            ).fetchone()
+            return found[0] if found else None
+        return row["id"]
+
+    def gold_sentences(self, question: EvalQuestion) -> set[str]:
+        texts = [e.text for e in question.evidence]
+        gold = {sid for sid, _, text in self._sentences if text and _matches(text, texts)}
+        for item in question.evidence:
+            article_id = self.resolve_doc(item.doc)
+            if article_id is None:
+                continue
+            wanted = metrics.normalise_text(item.text)
+            for sid, owner, text in self._sentences:
+                similar = owner == article_id and sid not in gold
+                if similar and difflib.SequenceMatcher(None, text, wanted).ratio() >= FUZZY_SENTENCE_RATIO:
+                    gold.add(sid)
+        return gold
+
+    # --- scoring -----------------------------------------------------------------------------------------------
+
+    def score(self, question: EvalQuestion, answer: Answer) -> dict[str, Any]:
+        evidence = [e.text for e in question.evidence]
+        gold = self.gold_sentences(question) if question.answerable else set()
+        hits = [metrics.evidence_matches(p.text, evidence) or bool(gold & set(p.sentence_ids)) for p in answer.passages]
+        rank = metrics.first_hit_rank(hits, 10) if question.answerable else None
+        scores = metrics.answer_scores(answer.text, answer.abstained, question.answers)
+
+        citations: list[dict[str, Any]] = []
+        claims_out: list[dict[str, Any]] = []
+        if not answer.abstained:
+            by_number = {c.number: c for c in answer.citations}
+            is_gold = {
+                c.number: (bool(c.sentence_id) and c.sentence_id in gold) or metrics.evidence_matches(c.text, evidence)
+                for c in answer.citations
+            }
+            claims = split_claims(answer.text)
+            supported_any: dict[int, bool] = {}
+            verdicts_per_claim: list[list[bool]] = []
+            for claim in claims:
+                verdicts = []
+                for number in claim.cited:
+                    if number not in by_number:
+                        continue
+                    cited = by_number[number]
+                    context = self.previous_sentence(cited.sentence_id)
+                    ok = is_gold[number] or self.judge(cited.text, question.question, claim.text, context)
+                    supported_any[number] = supported_any.get(number, False) or ok
+                    verdicts.append(ok)
+                verdicts_per_claim.append(verdicts)
+                claims_out.append({"text": claim.text, "cited": claim.cited, "covered": any(verdicts)})
+            whole = " ".join(claim.text for claim in claims) or answer.text
+            for citation in answer.citations:
+                number = citation.number
+                if number not in supported_any:  # cited nowhere in the text: judge against the whole answer
+                    context = self.previous_sentence(citation.sentence_id)
+                    judge = self.judge
+                    supported_any[number] = is_gold[number] or judge(citation.text, question.question, whole, context)
+                citations.append(
+                    {
+                        "number": number,
+                        "article_id": citation.article_id,
+                        "sentence_id": citation.sentence_id,
+                        "text": citation.text,
+                        "gold": is_gold[number],
+                        "supported": supported_any[number],
+                    }
+                )
+            covered = metrics.citation_recall_ok(verdicts_per_claim)
+        else:
+            covered = False
+
+        return {
+            "id": question.id,
+            "type": question.type,
+            "question": question.question,
+            "answers": list(question.answers),
+            "answerable": question.answerable,
+            "answer_text": answer.text,
+            "mode": answer.mode,
+            "abstained": answer.abstained,
+            **scores,
+            "first_hit_rank": rank,
+            "gold_sentence_ids": sorted(gold),
+            "passage_hits": hits[:10],
+            "citations": citations,
+            "claims": claims_out,
+            "claims_covered": covered,
+            "timings": answer.timings,
+            "answer": answer.to_dict(),
+        }
+
+    def judge(self, source: str, question: str, claim: str, context: str = "") -> bool:
+        """Whether the source text states the claim: the LLM's P(yes) >= 0.5 (False without an LLM).
+        `context` is the sentence before the source in its article, for judge prompts that show it."""
+        if self.llm is None:
+            return False
+        key = (context, source, question, claim)
+        if key not in self._cache:
+            self.judge_calls += 1
+            fields = {"sentence": source, "question": question, "claim": claim, "context": context or _NO_CONTEXT}
+            try:
+                text = prompt("judge", **{name: fields.get(name, "") for name in _judge_fields()})
+                self._cache[key] = self.llm.probability_yes(text) >= 0.5
+            except LLMUnavailable:
+                self.judge_failures += 1
+                self._cache[key] = False
+        return self._cache[key]
+
+    def previous_sentence(self, sentence_id: str) -> str:
+        """The sentence before a cited sentence in its article ("" for the first one; "(none)" for a cited
+        passage that is not a sentence, as in the llama-index baseline)."""
+        if not sentence_id:
+            return "(none)"
+        row = self.store.db.execute(
+            "SELECT p.text FROM sentences s JOIN sentences p ON p.article_id = s.article_id AND p.idx = s.idx - 1"
+            " WHERE s.id = ?",
+            (sentence_id,),
+        ).fetchone()
+        return row[0] if row else ""
+
+
+_NO_CONTEXT = "(start of the article)"
+
+
+def _judge_fields() -> list[str]:
+    """The {fields} prompts/judge.txt asks for (read each time: the template may change between runs)."""
+    text = (PROMPTS_DIR / "judge.txt").read_text(encoding="utf-8")
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+
+
+def _matches(normalised_sentence: str, evidence: list[str]) -> bool:
+    return metrics.evidence_matches(normalised_sentence, evidence)
+
+
+def _export_record_locators(corpus: Path) -> dict[str, str]:
+    """record id -> the locator `rag ingest` gives that row ("<path>#line<n>" / "#row<n>") for JSONL/CSV exports,
+    so gold evidence may name records by their id."""
+    import csv
+
+    suffix = corpus.suffix.lower()
+    if not corpus.is_file() or suffix not in (".jsonl", ".csv"):
+        return {}
+    path = corpus.resolve()
+    found: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        if suffix == ".jsonl":
+            for number, line in enumerate(text.splitlines(), start=1):
+                try:
+                    row = json.loads(line) if line.strip() else None
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(row, dict):
+                    for key in ("id", "doc_id", "article_id"):
+                        if row.get(key) is not None:
+                            found.setdefault(str(row[key]), f"{path}#line{number}")
+                            break
+        else:
+            reader = csv.DictReader(text.splitlines(keepends=True))
+            for number, row in enumerate(reader, start=2):
+                for key in ("id", "doc_id", "article_id"):
+                    if row.get(key):
+                        found.setdefault(str(row[key]), f"{path}#row{number}")
+                        break
+    except OSError:
+        return {}
+    return found
+
+
+def _summary(
+    results: dict[str, list[dict]],
+    questions: list[EvalQuestion],
+    settings: Settings,
+    assistant: Any,
+    scorer: Scorer,
+    set_path: str | Path,
+    corpus: str | Path | None,
+) -> dict[str, Any]:
+    def block(rows: list[dict]) -> dict[str, Any]:
+        data: dict[str, Any] = dict(metrics.aggregate(rows))
+        data["latency"] = metrics.latency(rows)
+        types = list(dict.fromkeys(q.type for q in questions))
+        data["per_type"] = {kind: metrics.aggregate([r for r in rows if r["type"] == kind]) for kind in types}
+        data["errors"] = sum(1 for r in rows if r.get("error"))
+        return data
+
+    summary = block(results[PIPELINE])
+    summary["support_judged_by"] = scorer.judged_by
+    summary["judge_calls"] = scorer.judge_calls
+    summary["judge_failures"] = scorer.judge_failures
+    summary["config"] = {
+        "eval_set": str(Path(set_path).resolve()),
+        "corpus": str(Path(corpus).resolve()) if corpus else None,
+        "index_dir": str(settings.index_dir),
+        "retrieval_mode": settings.retrieval_mode,
+        "top_k": settings.top_k,
+        "prompt_sentences": settings.prompt_sentences,
+        "support_threshold": settings.support_threshold,
+        "embed": f"{settings.embed_backend}:{settings.embed_model}",
+        "llm": assistant.model_description,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    if len(results) > 1:
+        summary["baselines"] = {name: block(rows) for name, rows in results.items() if name != PIPELINE}
+    return summary
+
+
+def _git_commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None

@@ -1,0 +1,395 @@
+"""`rag eval`: metrics, the eval-set loader, the report and compare on synthetic runs, and one real end-to-end run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.evaluation import metrics
+from rag.evaluation.baselines import looks_like_abstention
+from rag.evaluation.dataset import EvalSetError, load_eval_set
+from rag.evaluation.report import compare, load_run, write_report
+
+REPO = Path(__file__).resolve().parents[1]
+DEV_SET = REPO.parent / "shared" / "eval" / "seeds-dev.jsonl"
+
+# --- normalisation and answer scoring ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("response", "answers", "expected"),
+    [
+        ("Seven militants were eliminated.", ["7"], True),
+        ("7 militants were eliminated.", ["seven"], True),
+        ("Hayat Tahrir al-Sham executed ten ISIS members.", ["10"], True),
+        ("Twenty-one soldiers died.", ["21"], True),
+        ("It killed 17 people.", ["7"], False),  # digits are whole tokens: 7 is not in 17
+        ("It killed seventeen people.", ["seven"], False),
+        ("It was formerly called \u201cJabhat al\u2011Nusra\u201d.", ["Jabhat al-Nusra"], True),
+        ("the  TURKISTAN islamic   party", ["Turkistan Islamic Party"], True),
+        ("About 1,000 people fled.", ["1000"], True),
+        ("The Syrian Army.", ["National Defense Forces"], False),
+    ],
+)
+def test_contains_answer(response: str, answers: list[str], expected: bool) -> None:
+    assert metrics.contains_answer(response, answers) is expected
+
+
+def test_normalise_answer_numbers_and_punctuation() -> None:
+    assert metrics.normalise_answer("One hundred and five, \u2018quoted\u2019!") == "105 quoted"
+    assert metrics.normalise_answer("five six") == "5 6"
+    assert metrics.normalise_answer("2.5 km") == "2.5 km"
+
+
+def test_token_f1_is_best_over_answers() -> None:
+    assert metrics.token_f1("The Turkistan Islamic Party", ["TIP", "Turkistan Islamic Party"]) == 1.0
+    half = metrics.token_f1("Islamic Party", ["Turkistan Islamic Party fighters"])
+    assert half == pytest.approx(2 * (1.0 * 0.5) / 1.5)
+    assert metrics.token_f1("nothing in common", ["Pompeo"]) == 0.0
+    assert metrics.token_f1("seven", ["7"]) == 1.0
+
+
+def test_answer_scores_unanswerable_and_abstention() -> None:
+    refused = metrics.answer_scores("The articles do not say.", True, [])
+    assert refused == {"correct": True, "token_f1": 1.0, "abstention_correct": True, "false_answer": False}
+    invented = metrics.answer_scores("Five Russian soldiers were killed.", False, [])
+    assert invented["correct"] is False and invented["false_answer"] is True
+    # an abstention that happens to mention the answer is still wrong for an answerable question
+    hedged = metrics.answer_scores("The articles do not say whether 7 died.", True, ["7"])
+    assert hedged["correct"] is False and hedged["abstention_correct"] is False and hedged["token_f1"] == 0.0
+    right = metrics.answer_scores("7 militants [1].", False, ["seven"])
+    assert right["correct"] is True and right["abstention_correct"] is True
+
+
+def test_evidence_matching_normalises_quotes_and_whitespace() -> None:
+    gold = ["The HQ was fully destroyed and 7 militants, including the group\u2019s prominent field commander."]
+    chunk = (
+        "Intro. The  HQ was fully destroyed and 7 militants,\nincluding the group's prominent field commander. More."
+    )
+    assert metrics.evidence_matches(chunk, gold)
+    assert not metrics.evidence_matches("The HQ was partly destroyed and 7 militants.", gold)
+    # a sentence that is part of multi-sentence evidence counts, a tiny fragment does not
+    multi = ["First sentence of the evidence here. Second sentence of the evidence here."]
+    assert metrics.evidence_matches("Second sentence of the evidence here.", multi)
+    assert not metrics.evidence_matches("here.", multi)
+    # snippet ellipses (as in RGB passages) are ignored
+    assert metrics.evidence_matches("Norway came out on top with the most medals.", ["Norway came out on top ..."])
+
+
+def test_ranks_hit_at_k_and_mrr() -> None:
+    assert metrics.first_hit_rank([False, False, True, True]) == 3
+    assert metrics.first_hit_rank([False] * 10 + [True], k=10) is None
+    ranks = [1, 2, None, 4]
+    assert metrics.hit_at_k(ranks, 10) == 0.75
+    assert metrics.hit_at_k(ranks, 1) == 0.25
+    assert metrics.mrr(ranks) == pytest.approx((1 + 0.5 + 0 + 0.25) / 4)
+
+
+def test_percentiles() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert metrics.percentile(values, 50) == pytest.approx(50.5)
+    assert metrics.percentile(values, 95) == pytest.approx(95.05)
+    assert metrics.percentile([3.0], 95) == 3.0
+    assert metrics.percentile([], 50) is None
+
+
+def _row(qid: str, kind: str, answerable: bool, correct: bool, abstained: bool, **extra: object) -> dict:
+    row = {
+        "id": qid,
+        "type": kind,
+        "question": f"question {qid}?",
+        "answers": ["x"] if answerable else [],
+        "answerable": answerable,
+        "answer_text": "The articles do not say." if abstained else f"answer {qid} [1].",
+        "abstained": abstained,
+        "correct": correct,
+        "token_f1": 1.0 if correct else 0.0,
+        "abstention_correct": abstained != answerable,
+        "false_answer": not answerable and not abstained,
+        "first_hit_rank": 1 if answerable else None,
+        "citations": [],
+        "claims_covered": False,
+        "timings": {"retrieve": 0.1, "generate": 2.0, "total": 2.5},
+        "error": None,
+    }
+    row.update(extra)
+    return row
+
+
+def test_aggregate_citations_and_unanswerable() -> None:
+    rows = [
+        _row(
+            "a",
+            "numeric",
+            True,
+            True,
+            False,
+            citations=[{"supported": True}, {"supported": False}],
+            claims_covered=True,
+        ),
+        _row("b", "factoid", True, False, False, first_hit_rank=None, citations=[{"supported": True}]),
+        _row("c", "unanswerable", False, False, False, citations=[{"supported": False}]),  # a false answer
+        _row("d", "unanswerable", False, True, True, citations=[{"supported": True}]),  # abstained: not counted
+    ]
+    summary = metrics.aggregate(rows)
+    assert summary["accuracy"] == 0.5
+    assert summary["citation_precision"] == pytest.approx(2 / 4)
+    assert summary["citation_recall"] == 0.5  # a covered, b not; unanswerable questions are not counted
+    assert summary["false_answer_rate"] == 0.5
+    assert summary["abstention_accuracy"] == 0.75
+    assert summary["evidence_hit_at_10"] == 0.5 and summary["mrr"] == 0.5
+    assert metrics.aggregate(rows[2:])["evidence_hit_at_10"] is None
+    latency = metrics.latency(rows)
+    assert latency["generate"]["p50"] == 2.0 and latency["total"]["n"] == 4
+
+
+def test_abstention_phrasing_of_plain_engines() -> None:
+    assert looks_like_abstention("The sources do not mention the population of Idlib.")
+    assert looks_like_abstention("There is no information about this in the provided sources.")
+    assert looks_like_abstention("")
+    assert not looks_like_abstention("Seven militants were eliminated [1].")
+
+
+# --- the eval-set loader ----------------------------------------------------------------------------------------
+
+
+def test_dev_set_loads() -> None:
+    questions = load_eval_set(DEV_SET)
+    assert len(questions) == 20
+    assert sum(not q.answerable for q in questions) == 3
+    assert {q.type for q in questions} >= {"factoid", "numeric", "unanswerable"}
+    assert load_eval_set(DEV_SET, limit=3)[-1].id == "dev-03"
+
+
+def test_loader_reports_every_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    lines = [
+        json.dumps({"id": "q1", "question": "Who?", "answers": ["A"], "type": "factoid"}),
+        "{not json",
+        json.dumps({"id": "q2", "answers": ["A"]}),
+        json.dumps({"id": "q1", "question": "Again?", "answers": []}),
+        json.dumps({"id": "q3", "question": "Why?", "answers": "A"}),
+        json.dumps({"id": "q4", "question": "What?", "answers": ["A"], "type": "unanswerable"}),
+        json.dumps({"id": "q5", "question": "Where?", "answers": ["A"], "evidence": [{"doc": "x"}]}),
+        "[1, 2]",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(EvalSetError) as caught:
+        load_eval_set(path)
+    message = str(caught.value)
+    assert "7 bad line(s)" in message
+    for expected in (
+        "line 2: invalid JSON",
+        "line 3: missing field(s): question",
+        "line 4: id 'q1' already used on line 1",
+        "line 5: 'answers' must be a list",
+        "line 6: type 'unanswerable'",
+        "line 7: evidence 1",
+        "line 8: expected a JSON object",
+    ):
+        assert expected in message
+
+
+def test_loader_missing_and_empty(tmp_path: Path) -> None:
+    with pytest.raises(EvalSetError, match="does not exist"):
+        load_eval_set(tmp_path / "nope.jsonl")
+    (tmp_path / "empty.jsonl").write_text("\n\n")
+    with pytest.raises(EvalSetError, match="no questions"):
+        load_eval_set(tmp_path / "empty.jsonl")
+
+
+# --- report and compare on synthetic runs ----------------------------------------------------------------------
+
+
+def _write_run(folder: Path, rows: list[dict], baselines: dict[str, list[dict]] | None = None) -> dict:
+    summary = dict(metrics.aggregate(rows))
+    summary["latency"] = metrics.latency(rows)
+    kinds = ("numeric", "factoid", "unanswerable")
+    summary["per_type"] = {kind: metrics.aggregate([r for r in rows if r["type"] == kind]) for kind in kinds}
+    summary["support_judged_by"] = "gold-evidence-match only"
+    summary["config"] = {"eval_set": "set.jsonl", "corpus": "corpus"}
+    results = {"pipeline": rows}
+    (folder / "questions").mkdir(parents=True)
+    for row in rows:
+        (folder / "questions" / f"{row['id']}.json").write_text(json.dumps(row))
+    if baselines:
+        summary["baselines"] = {}
+        for name, base_rows in baselines.items():
+            summary["baselines"][name] = {**metrics.aggregate(base_rows), "latency": metrics.latency(base_rows)}
+            (folder / "baselines" / name).mkdir(parents=True)
+            for row in base_rows:
+                (folder / "baselines" / name / f"{row['id']}.json").write_text(json.dumps(row))
+            results[name] = base_rows
+    (folder / "summary.json").write_text(json.dumps(summary))
+    write_report(folder, summary, results)
+    return summary
+
+
+def test_report_and_compare(tmp_path: Path) -> None:
+    before = [
+        _row("q1", "numeric", True, True, False),
+        _row("q2", "factoid", True, False, False),
+        _row("q3", "unanswerable", False, False, False),
+    ]
+    after = [
+        _row("q1", "numeric", True, False, False),
+        _row("q2", "factoid", True, True, False),
+        _row("q3", "unanswerable", False, True, True),
+    ]
+    _write_run(tmp_path / "a", before)
+    _write_run(tmp_path / "b", after, baselines={"bm25-only": before})
+    report = (tmp_path / "b" / "report.md").read_text()
+    assert "| accuracy | 0.667 | 0.333 |" in report  # pipeline vs baseline side by side
+    assert "![per_type](per_type.png)" in report and "![systems](systems.png)" in report
+    for plot in ("per_type.png", "latency.png", "systems.png"):
+        data = (tmp_path / "b" / plot).read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 2000
+    assert not (tmp_path / "a" / "systems.png").exists()
+
+    summary, results = load_run(tmp_path / "b")
+    assert summary["accuracy"] == pytest.approx(2 / 3) and len(results["bm25-only"]) == 3
+
+    diff = compare(tmp_path / "a", tmp_path / "b")
+    assert "| accuracy | 0.333 | 0.667 | +0.333 |" in diff
+    assert "| false-answer rate | 1.000 | 0.000 | -1.000 |" in diff
+    assert "| q1 | numeric | broken |" in diff and "| q2 | factoid | fixed |" in diff
+    with pytest.raises(FileNotFoundError):
+        compare(tmp_path / "a", tmp_path / "missing")
+
+
+def test_cli_compare(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    rows = [_row("q1", "numeric", True, True, False)]
+    _write_run(tmp_path / "a", rows)
+    _write_run(tmp_path / "b", rows)
+    result = CliRunner().invoke(app, ["eval", "--compare", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    assert "| accuracy | 1.000 | 1.000 | +0.000 |" in result.output
+    missing = CliRunner().invoke(app, ["eval"])
+    assert missing.exit_code != 0
+
+
+def test_cli_rejects_a_bad_set(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "q1"}\n')
+    result = CliRunner().invoke(app, ["eval", str(bad), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 2
+    assert "missing field(s): question, answers" in result.output
+
+
+# --- the scorer over a real index, with a stand-in judge ----------------------------------------------------------
+
+
+class _CountingJudge:
+    """Stands in for the LLM client: says Yes when the claim's first word appears in the source."""
+
+    model = "stand-in-judge"
+
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+
+    def probability_yes(self, text: str) -> float:
+        self.prompts.append(text)
+        source = text.split('Source sentence: "', 1)[1].split('"', 1)[0]
+        claim = text.split('Claim in an answer: "', 1)[1].split('"', 1)[0]
+        return 1.0 if claim.split()[0].lower() in source.lower() else 0.0
+
+
+def test_scorer_locates_evidence_and_scores_citations(seeds_index) -> None:
+    from rag.answer import Answer, Citation, RetrievedPassage
+    from rag.evaluation.runner import Scorer
+    from rag.store import IndexStore
+
+    question = next(q for q in load_eval_set(DEV_SET) if q.id == "dev-02")
+    store = IndexStore(seeds_index, create=False)
+    judge = _CountingJudge()
+    try:
+        scorer = Scorer(store, judge)  # type: ignore[arg-type]
+        gold = scorer.gold_sentences(question)
+        assert len(gold) == 1
+        (gold_id,) = gold
+        gold_row = store.db.execute("SELECT * FROM sentences WHERE id = ?", (gold_id,)).fetchone()
+        other = store.db.execute("SELECT * FROM sentences WHERE id != ? AND length(text) > 40", (gold_id,)).fetchone()
+        # the doc named by file name resolves to its article (000_* is a merged copy of 001_*, so resolves too)
+        assert scorer.resolve_doc("001_de26e5de12a4771e.txt") == gold_row["article_id"]
+        assert scorer.resolve_doc("000_52adbdfa8497fdcb.txt") == gold_row["article_id"]
+        assert scorer.resolve_doc("no-such-file.txt") is None
+
+        def cite(number: int, row) -> Citation:
+            return Citation(number, row["article_id"], "t", None, None, None, "loc", row["id"], row["idx"],
+                            row["text"], row["start"], row["end"], 0, 0, 1.0)  # fmt: skip
+
+        def passage(row) -> RetrievedPassage:
+            return RetrievedPassage("c", row["article_id"], "t", None, None, row["text"], 1.0, 1, 1, [row["id"]])
+
+        answer = Answer(
+            question=question.question,
+            standalone_question=question.question,
+            text="Seven militants were eliminated [1]. Zebras were seen [2].",
+            mode="generated",
+            citations=[cite(1, gold_row), cite(2, other)],
+            passages=[passage(other), passage(gold_row)],
+            timings={"total": 1.0},
+        )
+        row = scorer.score(question, answer)
+        assert row["correct"] and row["first_hit_rank"] == 2
+        assert [c["gold"] for c in row["citations"]] == [True, False]
+        assert [c["supported"] for c in row["citations"]] == [True, False]  # 'zebras' is not in the sentence
+        assert row["claims_covered"] is False  # the second claim has no supporting citation
+        assert len(judge.prompts) == 1  # gold citations are not sent to the judge
+        assert "Source sentence" in judge.prompts[0]
+
+        refused = Answer(question.question, question.question, "The articles do not say.", "refused")
+        row = scorer.score(question, refused)
+        assert not row["correct"] and row["first_hit_rank"] is None and row["citations"] == []
+    finally:
+        store.close()
+
+
+# --- the real runner --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_run_eval_end_to_end(seeds_index, llm_api_base: str, tmp_path: Path) -> None:
+    """Three dev questions (one unanswerable) through the real pipeline, model and judge."""
+    from rag.evaluation import run_eval
+
+    chosen = {"dev-02", "dev-07", "dev-18"}
+    lines = [line for line in DEV_SET.read_text().splitlines() if json.loads(line)["id"] in chosen]
+    subset = tmp_path / "subset.jsonl"
+    subset.write_text("\n".join(lines) + "\n")
+    settings = seeds_index.model_copy(update={"llm_api_base": llm_api_base})
+    corpus = seeds_index.index_dir.parent / "seeds"  # the fixture's own copy: the index is already up to date
+    messages: list[str] = []
+    out = tmp_path / "report"
+
+    summary = run_eval(subset, corpus, settings, out, progress=False, on_status=messages.append)
+
+    assert "index is up to date" in messages
+    expected = {"accuracy", "citation_precision", "citation_recall", "abstention_accuracy", "evidence_hit_at_10", "mrr"}
+    expected |= {"token_f1", "false_answer_rate", "latency", "per_type", "n", "config", "support_judged_by"}
+    assert expected <= set(summary)
+    assert summary["n"] == 3 and set(summary["per_type"]) == {"numeric", "unanswerable"}
+    assert summary["support_judged_by"].startswith("gold-evidence-match + llm-judge:")
+    assert set(summary["latency"]) >= {"retrieve", "total"}
+    assert summary["latency"]["total"]["p95"] >= summary["latency"]["total"]["p50"] > 0
+    # the evidence of the two answerable questions is retrieved (their sentences are in the seed articles)
+    assert summary["evidence_hit_at_10"] == 1.0
+    for name in ("summary.json", "report.md", "per_type.png", "latency.png"):
+        assert (out / name).is_file(), name
+    rows = {path.stem: json.loads(path.read_text()) for path in (out / "questions").glob("*.json")}
+    assert set(rows) == chosen
+    assert rows["dev-02"]["gold_sentence_ids"], "the gold sentence was located in the index"
+    assert rows["dev-18"]["answerable"] is False
+    assert json.loads((out / "summary.json").read_text())["n"] == 3
+    shutil.rmtree(out)
