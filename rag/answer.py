@@ -65,7 +65,8 @@ class Answer:
     passages: list[RetrievedPassage] = field(default_factory=list)
     notice: str | None = None  # why the answer is extractive or refused, for the user
     model: str | None = None
-    dropped_citations: list[int] = field(default_factory=list)  # markers removed because verification failed
+    draft: str = ""  # the model's unverified text, for inspection when claims or citations were removed
+    dropped_citations: list[int] = field(default_factory=list)  # draft markers removed because verification failed
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, plus "total"
 
     @property

@@ -150,6 +150,7 @@ class Assistant:
 
     def _verified(self, answer: Answer, llm: LLMClient, query: str, draft: str, sources: NumberedSources) -> None:
         """Keep the claims with supported citations, renumber their markers 1..n, or refuse."""
+        answer.draft = draft
         if generate.says_not_found(draft):
             answer.text, answer.notice = REFUSAL, "the model found no answer in the retrieved sentences"
             return
