@@ -17,7 +17,7 @@ from rag.config import Settings
 from rag.generate import NumberedSources, number_sources
 from rag.ingest.pipeline import ingest
 from rag.rank import Candidate
-from rag.verify import split_claims
+from rag.verify import names_another_side, split_claims
 from tests.conftest import SEEDS
 
 DEV_SET = SEEDS.parents[1] / "eval" / "seeds-dev.jsonl"
@@ -176,3 +176,10 @@ def test_claims_keep_their_markers():
         ("Five civilians were killed.", [2, 3]),
         ("Pro-government sources deny it.", [4, 5]),
     ]
+
+
+def test_a_claim_naming_another_side_than_its_sentence_is_caught():
+    sentence = "Pro-opposition sources claim that at least 20 Syrian soldiers were killed in the clashes."
+    assert names_another_side("Pro-government sources claim that at least 20 soldiers were killed.", sentence)
+    assert not names_another_side("Pro-opposition sources say 20 soldiers were killed.", sentence)
+    assert not names_another_side("At least 20 soldiers were killed, according to some sources.", sentence)
