@@ -124,11 +124,12 @@ class LocalLLMServer:
 
 
 def _die_with_parent() -> None:
-    """Linux: the server gets SIGTERM when the thread that started it ends or its process dies, even by SIGKILL
-    (no orphans holding a gigabyte of RAM), so start it from a long-lived thread. Elsewhere the atexit hook and
+    """Linux: the server is killed when the thread that started it ends or its process dies, even by SIGKILL
+    (no orphans holding a gigabyte of RAM; SIGKILL because a server was seen outliving a SIGTERM sent in the
+    middle of a generation), so start it from a long-lived thread. Elsewhere the atexit hook and
     `stop` are all there is."""
     if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _free_port() -> int:
