@@ -41,6 +41,8 @@ SUKHNA = (
     "Do pro-government and pro-opposition sources agree on Syrian Army losses "
     "in the March 17 ISIS attack near al-Sukhna?"
 )
+# Answered with a citation in every run so far (the conflict question above is sometimes refused by the 1.5B model).
+AFRIN = "How many civilians were reportedly killed in the rocket strike on Afrin on March 18?"
 JAYSH = "How many militants were eliminated in the strike on the Jaysh al-Izza headquarters?"
 JISR = "On March 6, 2019, whose positions in Jisr al-Shughur did the Syrian Arab Army hit with a massive rocket strike?"
 SCREENSHOTS = os.environ.get("RAG_UI_SCREENSHOTS")
@@ -113,7 +115,7 @@ def test_streamed_answer_citation_click_and_follow_up(browser: object, live_app:
     url, assistant = live_app
     page = open_page(browser, url)
     assert "qwen" in page.locator("#model-info").inner_text().lower()
-    ask(page, SUKHNA)
+    ask(page, AFRIN)
     page.locator("#chat .draft").first.wait_for(timeout=ANSWER_TIMEOUT_MS)  # the draft streams in
     answer = wait_for_answers(page, 1)
     marker = answer.locator('a.cite[href="#cite-0-1"]')
@@ -133,10 +135,9 @@ def test_streamed_answer_citation_click_and_follow_up(browser: object, live_app:
     screenshot(page, "article.png")
 
     page.get_by_role("tab", name="Sources").click()
-    ask(page, "How many ISIS members were involved in that attack?")
+    ask(page, "How many others were injured there?")
     follow_up = wait_for_answers(page, 2)
-    searched_for = page.locator("#searched-for").inner_text().lower()
-    assert "sukhna" in searched_for or "isis" in searched_for  # the follow-up was read with the conversation
+    assert "afrin" in page.locator("#searched-for").inner_text().lower()  # read with the conversation
     assert follow_up.locator('a.cite[href^="#cite-1-"]').count() >= 1
 
     page.locator("#new-conversation").click()
