@@ -79,11 +79,16 @@ def _repair(
 
 
 def _support(llm: LLMClient, question: str, claim: str, source: Candidate) -> float:
-    """P(yes) that the sentence, read after the one before it, states the claim (0 if it names another side)."""
-    context = source.previous or "(start of the article)"
-    if names_another_side(claim, source.text):
+    return support_score(llm, question, claim, source.text, source.previous)
+
+
+def support_score(llm: LLMClient, question: str, claim: str, sentence: str, previous: str) -> float:
+    """P(yes) that the sentence, read after the one before it, states the claim (0 if it names another side).
+    The one judge behind verification and `rag eval`'s citation scoring."""
+    if names_another_side(claim, sentence):
         return 0.0
-    return llm.probability_yes(prompt("judge", context=context, sentence=source.text, question=question, claim=claim))
+    context = previous or "(start of the article)"
+    return llm.probability_yes(prompt("judge", context=context, sentence=sentence, question=question, claim=claim))
 
 
 def names_another_side(claim: str, sentence: str) -> bool:

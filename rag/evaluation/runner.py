@@ -16,7 +16,6 @@ import difflib
 import json
 import platform
 import re
-import string
 import subprocess
 import sys
 from collections.abc import Callable
@@ -29,9 +28,9 @@ from rag.answer import Answer
 from rag.config import Settings, load_settings
 from rag.evaluation import metrics
 from rag.evaluation.dataset import EvalQuestion, load_eval_set
-from rag.llm import PROMPTS_DIR, LLMClient, LLMUnavailable, prompt
+from rag.llm import LLMClient, LLMUnavailable
 from rag.store import IndexStore
-from rag.verify import split_claims
+from rag.verify import split_claims, support_score
 
 PIPELINE = "pipeline"
 BASELINES = ("bm25-only", "dense-only", "llamaindex-citation")
@@ -214,7 +213,7 @@ class Scorer:
 
     def gold_sentences(self, question: EvalQuestion) -> set[str]:
         texts = [e.text for e in question.evidence]
-        gold = {sid for sid, _, text in self._sentences if text and _matches(text, texts)}
+        gold = {sid for sid, _, text in self._sentences if text and metrics.evidence_matches(text, texts)}
         for item in question.evidence:
             article_id = self.resolve_doc(item.doc)
             if article_id is None:
@@ -307,10 +306,8 @@ class Scorer:
         key = (context, source, question, claim)
         if key not in self._cache:
             self.judge_calls += 1
-            fields = {"sentence": source, "question": question, "claim": claim, "context": context or _NO_CONTEXT}
             try:
-                text = prompt("judge", **{name: fields.get(name, "") for name in _judge_fields()})
-                self._cache[key] = self.llm.probability_yes(text) >= 0.5
+                self._cache[key] = support_score(self.llm, question, claim, source, context) >= 0.5
             except LLMUnavailable:
                 self.judge_failures += 1
                 self._cache[key] = False
@@ -327,19 +324,6 @@ class Scorer:
             (sentence_id,),
         ).fetchone()
         return row[0] if row else ""
-
-
-_NO_CONTEXT = "(start of the article)"
-
-
-def _judge_fields() -> list[str]:
-    """The {fields} prompts/judge.txt asks for (read each time: the template may change between runs)."""
-    text = (PROMPTS_DIR / "judge.txt").read_text(encoding="utf-8")
-    return [name for _, name, _, _ in string.Formatter().parse(text) if name]
-
-
-def _matches(normalised_sentence: str, evidence: list[str]) -> bool:
-    return metrics.evidence_matches(normalised_sentence, evidence)
 
 
 def _export_record_locators(corpus: Path) -> dict[str, str]:
