@@ -35,6 +35,14 @@ class Citation:
     support_method: str = "llm-judge"
 
 
+@dataclass(frozen=True)
+class DraftWithdrawn:
+    """Streamed by `Assistant.stream` when the draft shown so far failed verification and the model answers
+    again from more sources: a reader of the stream clears the draft."""
+
+    reason: str
+
+
 @dataclass
 class RetrievedPassage:
     """A retrieved chunk as shown beside an answer: fused score and its rank in each retriever."""

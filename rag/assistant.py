@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag import generate, rank
-from rag.answer import Answer, Citation, RetrievedPassage
+from rag.answer import Answer, Citation, DraftWithdrawn, RetrievedPassage
 from rag.config import Settings, load_settings
 from rag.generate import NumberedSources
 from rag.llm import LLMClient, LLMUnavailable
@@ -98,8 +98,9 @@ class Assistant:
         history: Sequence[Any] | None = None,
         filters: Filters | None = None,
         top_k: int | None = None,
-    ) -> Iterator[str | Answer]:
-        """Yields the draft answer's text deltas as the model writes them, then the verified `Answer` (always last)."""
+    ) -> Iterator[str | DraftWithdrawn | Answer]:
+        """Yields the draft answer's text deltas as the model writes them, then the verified `Answer` (always last).
+        A `DraftWithdrawn` between them means the draft so far failed verification and a new one follows."""
         question = " ".join(question.split())
         if not question:
             raise ValueError("the question is empty")
@@ -128,16 +129,23 @@ class Assistant:
             yield self._finish(answer, started)
             return
 
-        sources = generate.number_sources(ranked, self.settings.prompt_sentences, labels)
         if llm is not None:
             try:
-                draft = ""
-                with _timed(timings, "generate"):
-                    for delta in llm.stream(generate.answer_messages(query, sources)):
-                        draft += delta
-                        yield delta
-                with _timed(timings, "verify"):
-                    self._verified(answer, llm, query, draft, sources)
+                sizes = self._prompt_sizes(len(ranked))
+                for attempt, shown in enumerate(sizes, start=1):
+                    sources = generate.number_sources(ranked, shown, labels)
+                    pieces: list[str] = []
+                    streamed = False
+                    with _timed(timings, "generate"):
+                        for delta in generate.stream_draft(llm, query, sources, pieces):
+                            streamed = True
+                            yield delta
+                    with _timed(timings, "verify"):
+                        self._verified(answer, llm, query, "".join(pieces), sources)
+                    if answer.mode == "generated" or attempt == len(sizes):
+                        break
+                    if streamed:
+                        yield DraftWithdrawn(str(answer.notice))
                 answer.model = llm.model
                 yield self._finish(answer, started)
                 return
@@ -148,11 +156,19 @@ class Assistant:
 
     # --- stages ----------------------------------------------------------------------------------------------
 
+    def _prompt_sizes(self, available: int) -> list[int]:
+        """How many sentences the model sees on the first pass and, if that gives no verified answer, on the
+        second (a small model misses answers among many sentences, and invents some among few)."""
+        first, wider = self.settings.prompt_sentences, self.settings.retry_sentences
+        return [first, wider] if wider > first and available > first else [first]
+
     def _verified(self, answer: Answer, llm: LLMClient, query: str, draft: str, sources: NumberedSources) -> None:
         """Keep the claims with supported citations, renumber their markers 1..n, or refuse."""
         answer.draft = draft
+        answer.dropped_citations, answer.notice = [], None  # a second pass starts clean
         if generate.says_not_found(draft):
-            answer.text, answer.notice = REFUSAL, "the model found no answer in the retrieved sentences"
+            shown = len(sources.sentences)
+            answer.text, answer.notice = REFUSAL, f"the model found no answer in the {shown} best-matching sentences"
             return
         claims = split_claims(draft)
         verify(llm, query, claims, sources, self.settings.support_threshold, self.settings.repair_threshold)

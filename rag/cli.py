@@ -138,7 +138,7 @@ def ask(
     for cite in answer.citations:
         where = ", ".join(part for part in (cite.source, cite.date) if part)
         typer.echo(f"\n[{cite.number}] {cite.title}" + (f" ({where})" if where else ""))
-        typer.echo(f"    \"{cite.text}\"")
+        typer.echo(f'    "{cite.text}"')
         typer.echo(
             f"    article {cite.article_id}, sentence {cite.sentence_index + 1}, characters {cite.start}-{cite.end} "
             f"(original {cite.orig_start}-{cite.orig_end}), support {cite.support:.2f}; {cite.locator}"

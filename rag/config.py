@@ -90,10 +90,13 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 300
 
     # Retrieval and ranking: passages fused from dense and BM25 hits, then candidate sentences (with their
-    # neighbours) ranked, and the best prompt_sentences of them numbered for the model to cite.
+    # neighbours) ranked, and the best prompt_sentences of them numbered for the model to cite. The small local
+    # model misses answers among many sentences, so it first sees few; when that gives no verified answer (it
+    # finds none, or what it writes is not supported) it is asked once more with retry_sentences (0 = no retry).
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     top_k: int = 6
-    prompt_sentences: int = 12
+    prompt_sentences: int = 5
+    retry_sentences: int = 12
     # Citations whose support score (the model's P(yes) that the sentence backs the claim) is below this are dropped.
     support_threshold: float = 0.5
     # A sentence the model did not cite (a neighbour or a better-ranked one) must clear this higher bar to replace

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rag.llm import prompt
+from rag.llm import LLMClient, prompt
 from rag.rank import Candidate
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -48,6 +49,21 @@ def answer_messages(question: str, sources: NumberedSources) -> list[dict[str, s
         {"role": "system", "content": prompt("answer_system")},
         {"role": "user", "content": prompt("answer_user", sources=sources.render(), question=_as_data(question))},
     ]
+
+
+def stream_draft(llm: LLMClient, question: str, sources: NumberedSources, draft: list[str]) -> Iterator[str]:
+    """Yields the answer as the model writes it (every piece also goes to `draft`), except a bare NOT IN SOURCES:
+    that is held back, because the caller may ask again with more sources, and a reader should never see it."""
+    held: str | None = ""
+    for delta in llm.stream(answer_messages(question, sources)):
+        draft.append(delta)
+        if held is None:
+            yield delta
+            continue
+        held += delta
+        if not NOT_FOUND.lower().startswith(held.strip().lower()):
+            yield held
+            held = None
 
 
 def says_not_found(text: str) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Answer
+from rag.answer import Answer, DraftWithdrawn
 from rag.assistant import REFUSAL, Assistant
 from rag.config import Settings
 from rag.generate import NumberedSources, number_sources
@@ -58,9 +58,13 @@ def test_answer_cites_the_sentence_that_states_it(assistant: Assistant):
 @pytest.mark.slow
 @pytest.mark.parametrize("question_id", ["dev-18", "dev-19"])
 def test_unanswerable_questions_are_refused_with_the_closest_passages(assistant: Assistant, question_id: str):
-    answer = assistant.ask(_dev(question_id)["question"])
+    *deltas, answer = assistant.stream(_dev(question_id)["question"])
     assert answer.abstained and answer.text == REFUSAL and not answer.citations
-    assert answer.notice and answer.passages
+    assert answer.passages
+    # The model looked again at the wider set before refusing, and its bare NOT IN SOURCES never reached the reader.
+    wider = assistant.settings.retry_sentences
+    assert answer.notice == f"the model found no answer in the {wider} best-matching sentences"
+    assert "".join(deltas) == ""
 
 
 @pytest.mark.slow
@@ -83,8 +87,25 @@ def test_follow_up_is_rewritten_with_the_earlier_question(assistant: Assistant):
 @pytest.mark.slow
 def test_stream_yields_the_draft_then_the_verified_answer(assistant: Assistant):
     events = list(assistant.stream(_dev("dev-07")["question"]))
-    assert isinstance(events[-1], Answer) and all(isinstance(e, str) for e in events[:-1])
-    assert len(events) > 2 and "five" in "".join(events[:-1]).lower() + events[-1].text.lower()
+    assert isinstance(events[-1], Answer) and all(isinstance(e, str | DraftWithdrawn) for e in events[:-1])
+    deltas = [e for e in events[:-1] if isinstance(e, str)]
+    assert len(deltas) > 1 and "five" in "".join(deltas).lower() + events[-1].text.lower()
+
+
+@pytest.mark.slow
+def test_a_draft_that_fails_verification_is_withdrawn_and_asked_again_wider(assistant: Assistant):
+    # No support score reaches 1.01, so every draft fails verification: the first is withdrawn, the second refused.
+    settings = assistant.settings.model_copy(update={"support_threshold": 1.01, "repair_threshold": 1.01})
+    strict = Assistant(settings, llm=assistant.llm)
+    try:
+        events = list(strict.stream(_dev("dev-07")["question"]))
+    finally:
+        strict.store.close()  # the LLM client belongs to the module's assistant
+    withdrawn = [n for n, e in enumerate(events) if isinstance(e, DraftWithdrawn)]
+    assert len(withdrawn) == 1 and "withheld" in events[withdrawn[0]].reason
+    assert "".join(e for e in events[: withdrawn[0]] if isinstance(e, str)).strip()  # the first draft was shown
+    answer = events[-1]
+    assert isinstance(answer, Answer) and answer.text == REFUSAL and not answer.citations and answer.notice
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag.evaluation import metrics
-from rag.evaluation.baselines import looks_like_abstention
+from rag.evaluation.baselines import as_markers, looks_like_abstention
 from rag.evaluation.dataset import EvalSetError, load_eval_set
 from rag.evaluation.report import compare, load_run, write_report
 
@@ -151,6 +151,17 @@ def test_abstention_phrasing_of_plain_engines() -> None:
     assert looks_like_abstention("There is no information about this in the provided sources.")
     assert looks_like_abstention("")
     assert not looks_like_abstention("Seven militants were eliminated [1].")
+
+
+def test_plain_engine_source_references_become_markers() -> None:
+    # What the local model wrote for CitationQueryEngine on dev-01 and dev-02.
+    assert as_markers("It was the first such strike in five months. [Source 1]") == (
+        "It was the first such strike in five months. [1]"
+    )
+    assert as_markers("According to Source 2, 7 militants were eliminated [3].") == (
+        "According to [2], 7 militants were eliminated [3]."
+    )
+    assert as_markers("Sources disagree.") == "Sources disagree."
 
 
 # --- the eval-set loader ----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag.answer import Answer, Citation
+from rag.answer import Answer, Citation, DraftWithdrawn
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.ingest.load import SUPPORTED_SUFFIXES, InputError
@@ -180,6 +180,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 for event in assistant.stream(text, state.history, filters, int(k)):
                     if isinstance(event, Answer):
                         answer = event
+                    elif isinstance(event, DraftWithdrawn):
+                        draft = ""
+                        yield {chat: [*shown, {"role": "assistant", "content": render.pending_html(draft)}]}
                     else:
                         draft += event
                         yield {chat: [*shown, {"role": "assistant", "content": render.pending_html(draft)}]}

@@ -32,6 +32,8 @@ _ABSTAINS = re.compile(
     re.IGNORECASE,
 )
 _SOURCE_LABEL = re.compile(r"^\s*Source \d+:\s*\n?")
+# The engine labels its chunks "Source 1:", so small models cite "[Source 1]" or "Source 1" as often as "[1]".
+_SOURCE_REFERENCE = re.compile(r"\[\s*Source\s+(\d{1,3})\s*\]|\bSource\s+(\d{1,3})\b", re.IGNORECASE)
 
 
 def looks_like_abstention(text: str) -> bool:
@@ -82,7 +84,7 @@ class CitationEngineBaseline:
         timings["generate"] = round(time.perf_counter() - mark, 4)
         timings["total"] = round(time.perf_counter() - started, 4)
 
-        text = str(response.response or "").strip()
+        text = as_markers(str(response.response or "").strip())
         answer = Answer(
             question=question,
             standalone_question=question,
@@ -99,6 +101,11 @@ class CitationEngineBaseline:
             else:
                 answer.dropped_citations.append(number)
         return answer
+
+
+def as_markers(text: str) -> str:
+    """Rewrites the engine's "[Source n]" / "Source n" citations as the "[n]" markers every system is scored by."""
+    return _SOURCE_REFERENCE.sub(lambda match: f"[{match.group(1) or match.group(2)}]", text)
 
 
 def _passage(item: Any) -> RetrievedPassage:
