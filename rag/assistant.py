@@ -23,7 +23,7 @@ from rag.llm import LLMClient, LLMUnavailable
 from rag.retrieve import Filters, HybridRetriever, Passage
 from rag.rewrite import normalise_history, standalone_question
 from rag.store import IndexStore
-from rag.verify import Claim, split_claims, verify
+from rag.verify import Claim, counterpart, split_claims, verify
 
 REFUSAL = "The articles do not say."
 MAX_QUESTION_CHARS = 2000
@@ -179,9 +179,30 @@ class Assistant:
             answer.notice = "no sentence in the articles supports the drafted answer, so it was withheld"
             return
         answer.mode = "generated"
-        answer.text = self._with_markers(answer, kept, sources)
+        answer.text = self._with_markers(answer, kept + self._other_sides(kept, sources), sources)
         if len(kept) < len(claims):
             answer.notice = f"{len(claims) - len(kept)} unsupported statement(s) removed from the answer"
+
+    def _other_sides(self, claims: list[Claim], sources: NumberedSources) -> list[Claim]:
+        """Quotes, after the answer, the other side's account beside any cited sentence that gives one side's
+        (contested news read one-sided is misread). Added to `sources` when the model was not shown it."""
+        numbers = {candidate.sentence_id: n for n, candidate in enumerate(sources.sentences, start=1)}
+        cited = {sources.sentences[n - 1].sentence_id for claim in claims for n in claim.supported}
+        quotes = []
+        for number in [n for claim in claims for n in claim.supported]:
+            sentence = sources.sentences[number - 1]
+            with self._lock:
+                article = self.store.sentences(sentence.article_id)
+            index = counterpart(sentence, article)
+            if index is None or article[index]["id"] in cited:
+                continue
+            cited.add(article[index]["id"])
+            if article[index]["id"] not in numbers:
+                sources.sentences.append(rank.from_catalogue(article, index, sentence.passage_rank))
+                numbers[article[index]["id"]] = len(sources.sentences)
+            quote = f"The same article also reports: “{article[index]['text']}”"
+            quotes.append(Claim(quote, [], {numbers[article[index]["id"]]: 1.0}, "quoted: the other side's account"))
+        return quotes
 
     def _with_markers(self, answer: Answer, claims: list[Claim], sources: NumberedSources) -> str:
         renumber: dict[int, int] = {}
@@ -191,7 +212,7 @@ class Assistant:
                 if number not in renumber:
                     renumber[number] = len(renumber) + 1
                     candidate = sources.sentences[number - 1]
-                    answer.citations.append(self._citation(renumber[number], candidate, support, "llm-judge"))
+                    answer.citations.append(self._citation(renumber[number], candidate, support, claim.support_method))
             markers = "".join(f"[{renumber[n]}]" for n in claim.supported)
             text = claim.text.rstrip()
             end = len(text.rstrip(".!?;:"))

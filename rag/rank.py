@@ -54,26 +54,29 @@ def candidates(store: IndexStore, passages: list[Passage]) -> list[Candidate]:
         if not indexes:
             continue
         for index in range(max(0, min(indexes) - NEIGHBOURS), min(len(sentences), max(indexes) + NEIGHBOURS + 1)):
-            row = sentences[index]
-            key = " ".join(row["text"].lower().split())
+            key = " ".join(sentences[index]["text"].lower().split())
             if key in seen_texts:
                 continue
             seen_texts.add(key)
-            found.append(
-                Candidate(
-                    sentence_id=row["id"],
-                    article_id=row["article_id"],
-                    index=row["idx"],
-                    text=row["text"],
-                    start=row["start"],
-                    end=row["end"],
-                    orig_start=row["orig_start"],
-                    orig_end=row["orig_end"],
-                    passage_rank=rank,
-                    previous=sentences[index - 1]["text"] if index else "",
-                )
-            )
+            found.append(from_catalogue(sentences, index, rank))
     return found
+
+
+def from_catalogue(sentences: list, index: int, passage_rank: int) -> Candidate:
+    """The candidate for an article's sentence `index`, given the article's catalogue rows in order."""
+    row = sentences[index]
+    return Candidate(
+        sentence_id=row["id"],
+        article_id=row["article_id"],
+        index=row["idx"],
+        text=row["text"],
+        start=row["start"],
+        end=row["end"],
+        orig_start=row["orig_start"],
+        orig_end=row["orig_end"],
+        passage_rank=passage_rank,
+        previous=sentences[index - 1]["text"] if index else "",
+    )
 
 
 def rank(embedder: BaseEmbedding, question: str, found: list[Candidate]) -> list[Candidate]:

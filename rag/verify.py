@@ -16,6 +16,11 @@ from rag.llm import LLMClient, prompt
 from rag.rank import Candidate
 
 SIDE = re.compile(r"\bpro-[a-z]+", re.IGNORECASE)  # pro-government, pro-opposition, pro-Turkish, ...
+# One side's account, not just a side named: "pro-opposition sources claim", "pro-government media outlets say".
+ACCOUNT = re.compile(
+    r"\b(pro-[a-z]+)(?:\s+[a-z]+)?\s+(?:sources|media|outlets|activists|reports|accounts|channels|journalists)\b",
+    re.IGNORECASE,
+)
 REPAIR_TRIES = 3  # best-ranked sources tried for a claim with no (supported) citation
 
 
@@ -27,6 +32,7 @@ class Claim:
     text: str
     cited: list[int]
     supported: dict[int, float] = field(default_factory=dict)
+    support_method: str = "llm-judge"
 
 
 def split_claims(answer: str) -> list[Claim]:
@@ -95,6 +101,24 @@ def names_another_side(claim: str, sentence: str) -> bool:
     """True when the claim attributes something to a side ("pro-government sources ...") the sentence does not
     name: the 1.5B judge overlooks who says what, and in contested news that is half the fact."""
     return not _sides(claim) <= _sides(sentence)
+
+
+def counterpart(sentence: Candidate, article: list) -> int | None:
+    """Index of the sentence beside `sentence` (up to two away, in its article's catalogue rows) that gives
+    another side's account when `sentence` gives one side's: "pro-opposition sources claim 20 killed" is half the
+    story without the "pro-government sources deny" after it, and the small model often cites only one."""
+    sides = _accounts(sentence.text)
+    if not sides:
+        return None
+    for step in (1, -1, 2, -2):
+        index = sentence.index + step
+        if 0 <= index < len(article) and _accounts(article[index]["text"]) - sides:
+            return index
+    return None
+
+
+def _accounts(text: str) -> set[str]:
+    return {side.lower() for side in ACCOUNT.findall(text)}
 
 
 def _sides(text: str) -> set[str]:

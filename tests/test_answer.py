@@ -16,8 +16,9 @@ from rag.assistant import REFUSAL, Assistant
 from rag.config import Settings
 from rag.generate import NumberedSources, number_sources
 from rag.ingest.pipeline import ingest
-from rag.rank import Candidate
-from rag.verify import names_another_side, split_claims
+from rag.rank import Candidate, from_catalogue
+from rag.store import IndexStore
+from rag.verify import counterpart, names_another_side, split_claims
 from tests.conftest import SEEDS
 
 DEV_SET = SEEDS.parents[1] / "eval" / "seeds-dev.jsonl"
@@ -68,10 +69,12 @@ def test_unanswerable_questions_are_refused_with_the_closest_passages(assistant:
 
 
 @pytest.mark.slow
-def test_conflicting_sources_are_attributed(assistant: Assistant):
+def test_conflicting_sources_are_attributed_and_both_sides_given(assistant: Assistant):
     answer = assistant.ask(_dev("dev-16")["question"])
     assert answer.mode == "generated", answer.notice
-    assert "pro-government" in answer.text.lower() or "pro-opposition" in answer.text.lower()
+    # The model tends to cite one side; the other side's account beside it is quoted after the answer.
+    assert "pro-government" in answer.text.lower() and "pro-opposition" in answer.text.lower()
+    assert "20" in answer.text and len(answer.citations) >= 2
     _assert_citations_slice_back(assistant, answer)
 
 
@@ -204,3 +207,22 @@ def test_a_claim_naming_another_side_than_its_sentence_is_caught():
     assert names_another_side("Pro-government sources claim that at least 20 soldiers were killed.", sentence)
     assert not names_another_side("Pro-opposition sources say 20 soldiers were killed.", sentence)
     assert not names_another_side("At least 20 soldiers were killed, according to some sources.", sentence)
+
+
+def test_the_other_sides_account_is_found_beside_one_sides(seeds_index: Settings):
+    store = IndexStore(seeds_index, create=False)
+
+    def article_with(phrase: str) -> tuple[list, int]:
+        row = next(r for r in store.db.execute("SELECT article_id, idx, text FROM sentences") if phrase in r["text"])
+        return store.sentences(row["article_id"]), row["idx"]
+
+    try:
+        article, claim = article_with("Pro-opposition sources claim that at least 20")
+        militia_article, militia = article_with("local pro-government militia")
+    finally:
+        store.close()
+    denial = counterpart(from_catalogue(article, claim, 1), article)
+    assert denial is not None and article[denial]["text"].startswith("Pro-government sources deny casualties")
+    assert counterpart(from_catalogue(article, denial, 1), article) == claim
+    # A side named without an account of its own has no counterpart.
+    assert counterpart(from_catalogue(militia_article, militia, 1), militia_article) is None
