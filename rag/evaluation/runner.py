@@ -389,6 +389,7 @@ def _summary(
         "retrieval_mode": settings.retrieval_mode,
         "top_k": settings.top_k,
         "prompt_sentences": settings.prompt_sentences,
+        "retry_sentences": settings.retry_sentences,
         "support_threshold": settings.support_threshold,
         "embed": f"{settings.embed_backend}:{settings.embed_model}",
         "llm": assistant.model_description,
