@@ -30,7 +30,7 @@ def standalone_question(llm: LLMClient | None, history: list[Message], question:
     """The question rewritten with the conversation's referents; unchanged when there is no earlier question.
     Without a model, the previous question is prepended so retrieval still sees what "there" refers to."""
     earlier = [m["content"] for m in history if m["role"] == "user"]
-    if not earlier:
+    if not earlier or _same(earlier[-1], question):  # nothing to resolve, or the question asked again
         return question
     if llm is None:
         return f"{earlier[-1]} {question}"
@@ -40,3 +40,7 @@ def standalone_question(llm: LLMClient | None, history: list[Message], question:
     rewritten = llm.complete([{"role": "user", "content": prompt("rewrite", history=context, question=question)}], 80)
     rewritten = rewritten.strip().splitlines()[0].strip(" \"'") if rewritten.strip() else ""
     return rewritten if 3 <= len(rewritten) <= 4 * len(question) + 200 else question
+
+
+def _same(first: str, second: str) -> bool:
+    return " ".join(first.lower().split()) == " ".join(second.lower().split())

@@ -17,6 +17,7 @@ from rag.config import Settings
 from rag.generate import NumberedSources, number_sources
 from rag.ingest.pipeline import ingest
 from rag.rank import Candidate, from_catalogue
+from rag.rewrite import standalone_question
 from rag.store import IndexStore
 from rag.verify import counterpart, names_another_side, split_claims
 from tests.conftest import SEEDS
@@ -226,3 +227,11 @@ def test_the_other_sides_account_is_found_beside_one_sides(seeds_index: Settings
     assert counterpart(from_catalogue(article, denial, 1), article) == claim
     # A side named without an account of its own has no counterpart.
     assert counterpart(from_catalogue(militia_article, militia, 1), militia_article) is None
+
+
+def test_without_a_model_a_follow_up_carries_the_previous_question_but_a_repeat_does_not():
+    history = [{"role": "user", "content": "How many were killed in Afrin?"}, {"role": "assistant", "content": "Five."}]
+    assert standalone_question(None, history, "And injured?") == "How many were killed in Afrin? And injured?"
+    repeat = " how many were killed in  Afrin? "
+    assert standalone_question(None, history, repeat) == repeat
+    assert standalone_question(None, [], "And injured?") == "And injured?"

@@ -1,6 +1,6 @@
 """The Gradio app driven in a real headless Chromium: streamed answers, citation clicks that highlight the cited
-sentence in its article, follow-ups, the endpoint-down and empty-index messages, escaping of article markup,
-adding articles with the skip report, and two sessions asking at once.
+sentence in its article, follow-ups, the endpoint-down and empty-index messages, the date filter and the
+passages slider, escaping of article markup, adding articles with the skip report, and two sessions asking at once.
 
 Set RAG_UI_SCREENSHOTS=docs to refresh the README's screenshots while the tests run.
 """
@@ -182,6 +182,32 @@ def test_endpoint_down_empty_and_long_questions(browser: object, seeds_index: Se
         ask(page, "Why? " * 500)
         page.wait_for_function("() => document.querySelector('#status').innerText.includes('longer than')")
         assert page.locator("#chat .answer-text").count() == 1  # neither was added to the conversation
+        page.context.close()
+
+
+@pytest.mark.slow
+@needs_browser
+def test_date_filter_and_passage_slider_shape_what_is_retrieved(browser: object, seeds_index: Settings) -> None:
+    # Without a model the answers are extractive and quick; retrieval is what is under test here.
+    with running_app(seeds_index.model_copy(update={"llm_api_base": DEAD_ENDPOINT})) as (url, _):
+        page = open_page(browser, url)
+        page.get_by_text("Filters and settings").click()
+        date_from = page.locator("#date-from textarea, #date-from input").first
+        date_from.fill("2020-01-01")  # only the seed article of 2020-06-26 is that recent; undated ones drop out
+        passages = page.locator("#top-k input[type=number]")
+        passages.fill("2")
+        passages.press("Tab")
+        ask(page, JISR)
+        wait_for_answers(page, 1)
+        page.get_by_role("tab", name="Sources").click()
+        shown = page.locator("#sources-view li.passage")
+        assert shown.count() == 2
+        assert all("2020-06-26" in shown.nth(i).inner_text() for i in range(2))
+
+        date_from.fill("2030-01-01")
+        ask(page, JISR)
+        assert "The articles do not say." in wait_for_answers(page, 2).inner_text()
+        assert "Nothing was retrieved" in page.locator("#sources-view").inner_text()
         page.context.close()
 
 
