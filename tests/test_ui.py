@@ -1,14 +1,19 @@
 """The Gradio app driven in a real headless Chromium: streamed answers, citation clicks that highlight the cited
 sentence in its article, follow-ups, the endpoint-down and empty-index messages, the date filter and the
-passages slider, escaping of article markup, adding articles with the skip report, and two sessions asking at once.
+passages slider, escaping of article markup, adding articles with the skip report, and two sessions asking at once;
+and basic auth over HTTP.
 
 Set RAG_UI_SCREENSHOTS=docs to refresh the README's screenshots while the tests run.
 """
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import socket
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -258,6 +263,33 @@ def test_empty_index_upload_skip_report_and_escaped_article(browser: object, tmp
         assert page.locator("#article-view script, #article-view img, #article-view b").count() == 0
         assert page.evaluate("typeof window.pwned") == "undefined"
         page.context.close()
+
+
+def test_basic_auth_keeps_the_app_closed_until_the_right_password(tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "index", llm_enabled=False)
+    IndexStore(settings).close()
+    assistant = Assistant.open(settings=settings)
+    demo = build_app(assistant)
+    try:
+        url = serve(demo, "127.0.0.1", free_port(), auth=parse_auth("alice:se:cret"), block=False)
+        signed_in = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        assert _status(urllib.request.build_opener(), url + "config") == 401
+        assert _status(signed_in, url + "login", {"username": "alice", "password": "wrong"}) == 400
+        assert _status(signed_in, url + "config") == 401
+        assert _status(signed_in, url + "login", {"username": "alice", "password": "se:cret"}) == 200
+        assert _status(signed_in, url + "config") == 200
+    finally:
+        demo.close()
+        assistant.close()
+
+
+def _status(opener: urllib.request.OpenerDirector, url: str, form: dict[str, str] | None = None) -> int:
+    data = urllib.parse.urlencode(form).encode() if form else None
+    try:
+        with opener.open(url, data=data, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
 
 
 def _citation(number: int, start: int, end: int, text: str) -> Citation:
