@@ -61,7 +61,7 @@ def stream_draft(llm: LLMClient, question: str, sources: NumberedSources, draft:
             yield delta
             continue
         held += delta
-        if not NOT_FOUND.lower().startswith(held.strip().lower()):
+        if not NOT_FOUND.lower().startswith(held.strip().rstrip(".!").lower()):
             yield held
             held = None
 
