@@ -116,10 +116,10 @@ def ask(
     settings = load_settings(config, index_dir=index)
     if not llm:
         settings = settings.model_copy(update={"llm_enabled": False})
-    filters = Filters(date_from=date_from, date_to=date_to, sources=tuple(source or ()))
     try:
+        filters = Filters(date_from=date_from, date_to=date_to, sources=tuple(source or ()))
         assistant = Assistant.open(settings=settings)
-    except IndexUnavailable as error:
+    except (ValueError, IndexUnavailable) as error:
         _err(f"error: {error}")
         raise typer.Exit(2) from None
     try:

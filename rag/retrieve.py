@@ -6,6 +6,7 @@ hit whose sentences already fill a better-ranked slot is dropped, so one sentenc
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,6 +21,7 @@ from rag.store import IndexStore
 
 RRF_K = 60  # the constant from Cormack et al. (2009); ranks matter, raw scores of the two retrievers do not
 CANDIDATES_PER_RETRIEVER = 4  # each retriever returns this many times top_k before fusion and filtering
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,12 @@ class Filters:
     date_from: str | None = None
     date_to: str | None = None
     sources: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """A malformed date is the user's to fix (from the CLI, the UI or the API), so say which and how."""
+        for value in (self.date_from, self.date_to):
+            if value and not ISO_DATE.fullmatch(value):
+                raise ValueError(f"“{value}” is not a date: write it as YYYY-MM-DD")
 
     def to_metadata_filters(self) -> MetadataFilters | None:
         filters: list[MetadataFilter] = []

@@ -20,6 +20,12 @@ def test_missing_folder_is_a_clear_error_without_traceback(tmp_path: Path):
     assert "does not exist" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_ask_with_a_malformed_date_is_a_clear_error_without_traceback(tmp_path: Path):
+    result = _rag("ask", "Who was Alaa al-Omar?", "--from", "March 2019", "--no-llm", "--index", str(tmp_path))
+    assert result.returncode == 2
+    assert "“March 2019” is not a date: write it as YYYY-MM-DD" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_folder_of_only_bad_files_exits_non_zero_and_says_why(tmp_path: Path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "empty.txt").write_text("")

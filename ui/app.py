@@ -9,7 +9,6 @@ private indexes); `launch` is what the command runs.
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import sys
 import threading
@@ -34,7 +33,6 @@ from ui import render
 log = logging.getLogger(__name__)
 
 CONCURRENCY = 4  # questions answered at once; the LLM server queues their requests anyway
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_UPLOAD = "200mb"
 # Gradio 6 takes stylesheets in launch(), not in Blocks(); `serve` passes it.
@@ -252,11 +250,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
 
 def _filters(start: str, end: str, sources: Any) -> Filters:
-    """Filters from the form; a malformed date is the user's to fix, so it raises with a readable message."""
+    """Filters from the form (a malformed date raises with a readable message)."""
     start, end = (start or "").strip(), (end or "").strip()
-    for value in (start, end):
-        if value and not ISO_DATE.fullmatch(value):
-            raise ValueError(f"“{value}” is not a date: write it as YYYY-MM-DD")
     return Filters(date_from=start or None, date_to=end or None, sources=tuple(sources or ()))
 
 
