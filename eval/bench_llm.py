@@ -37,8 +37,7 @@ def answer_prompts(index: Path, count: int) -> list[list[dict[str, str]]]:
             question = json.loads(line)["question"]
             passages = assistant.retriever.retrieve(question, settings.top_k)
             ranked = rank.rank(assistant.retriever.embedder, question, rank.candidates(assistant.store, passages))
-            labels = {p.article_id: assistant._label(p) for p in passages}
-            sources = generate.number_sources(ranked, settings.retry_sentences, labels)
+            sources = generate.number_sources(ranked, settings.retry_sentences, generate.headings(passages))
             prompts.append(generate.answer_messages(question, sources))
     finally:
         assistant.close()

@@ -121,7 +121,7 @@ class Assistant:
                 passages = self.retriever.retrieve(query, top_k or self.settings.top_k, filters)
             with _timed(timings, "rank"):
                 ranked = rank.rank(self.retriever.embedder, query, rank.candidates(self.store, passages))
-                labels = {p.article_id: self._label(p) for p in passages}
+                labels = generate.headings(passages)
         answer = Answer(question=question, standalone_question=query, text="", mode="refused", timings=timings)
         answer.passages = [_shown(p) for p in passages]
         if not ranked:
@@ -255,13 +255,6 @@ class Assistant:
             support=round(support, 4),
             support_method=method,
         )
-
-    @staticmethod
-    def _label(passage: Passage) -> str:
-        """The article heading the model sees: title, then source and date where known."""
-        meta = passage.metadata
-        known = [meta[key] for key in ("source", "date") if meta.get(key)]
-        return f'"{meta.get("title", "")}"' + (f" ({', '.join(known)})" if known else "")
 
     @staticmethod
     def _finish(answer: Answer, started: float) -> Answer:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from rag.llm import LLMClient, prompt
 from rag.rank import Candidate
+from rag.retrieve import Passage
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 NOT_FOUND = "NOT IN SOURCES"
@@ -31,6 +32,16 @@ class NumberedSources:
                 lines.append(("\n" if lines else "") + f"Article: {_as_data(self.labels[candidate.article_id])}")
             lines.append(f"[{number}] {_as_data(candidate.text)}")
         return "\n".join(lines)
+
+
+def headings(passages: list[Passage]) -> dict[str, str]:
+    """Article id -> the heading the model sees above that article's sentences: title, then source and date."""
+    labels = {}
+    for passage in passages:
+        meta = passage.metadata
+        known = [meta[key] for key in ("source", "date") if meta.get(key)]
+        labels[passage.article_id] = f'"{meta.get("title", "")}"' + (f" ({', '.join(known)})" if known else "")
+    return labels
 
 
 def number_sources(ranked: list[Candidate], limit: int, labels: dict[str, str]) -> NumberedSources:
