@@ -107,19 +107,16 @@ def counterpart(sentence: Candidate, article: list) -> int | None:
     """Index of the sentence beside `sentence` (up to two away, in its article's catalogue rows) that gives
     another side's account when `sentence` gives one side's: "pro-opposition sources claim 20 killed" is half the
     story without the "pro-government sources deny" after it, and the small model often cites only one."""
-    sides = _accounts(sentence.text)
+    sides = _sides(sentence.text, ACCOUNT)
     if not sides:
         return None
     for step in (1, -1, 2, -2):
         index = sentence.index + step
-        if 0 <= index < len(article) and _accounts(article[index]["text"]) - sides:
+        if 0 <= index < len(article) and _sides(article[index]["text"], ACCOUNT) - sides:
             return index
     return None
 
 
-def _accounts(text: str) -> set[str]:
-    return {side.lower() for side in ACCOUNT.findall(text)}
-
-
-def _sides(text: str) -> set[str]:
-    return {side.lower() for side in SIDE.findall(text)}
+def _sides(text: str, pattern: re.Pattern[str] = SIDE) -> set[str]:
+    """The sides ("pro-government", ...) the text names, or with ACCOUNT, those it gives an account of."""
+    return {side.lower() for side in pattern.findall(text)}

@@ -183,7 +183,7 @@ class Scorer:
         self.llm = llm
         self.judge_failures = 0
         self.judge_calls = 0
-        self._cache: dict[tuple[str, str, str], bool] = {}
+        self._cache: dict[tuple[str, str, str, str], bool] = {}  # (context, source, question, claim)
         rows = store.db.execute("SELECT id, article_id, text FROM sentences").fetchall()
         self._sentences = [(row["id"], row["article_id"], metrics.normalise_text(row["text"])) for row in rows]
         self._record_ids = _export_record_locators(Path(corpus)) if corpus else {}
@@ -262,8 +262,8 @@ class Scorer:
                 number = citation.number
                 if number not in supported_any:  # cited nowhere in the text: judge against the whole answer
                     context = self.previous_sentence(citation.sentence_id)
-                    judge = self.judge
-                    supported_any[number] = is_gold[number] or judge(citation.text, question.question, whole, context)
+                    judged = is_gold[number] or self.judge(citation.text, question.question, whole, context)
+                    supported_any[number] = judged
                 citations.append(
                     {
                         "number": number,
