@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-SAMPLE ?= ../shared/corpus/seeds
+SAMPLE ?= eval/corpora/seeds
 
 .PHONY: setup run chromium test lint bench clean
 

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-DEFAULT_CORPORA = [SHARED / "seeds", SHARED / "fakes" / "corpus.jsonl"]
+CORPORA = Path(__file__).resolve().parent / "corpora"
+DEFAULT_CORPORA = [CORPORA / "seeds", CORPORA / "fakes.jsonl"]
 
 
 def run_ours(corpus: Path, index_dir: Path) -> dict:

@@ -6,7 +6,7 @@ pipeline would number for them) timed on a server with and without it.
 `--logits_all` makes llama.cpp compute the output layer for every prompt token, not only the last; it is what
 lets the server return logprobs, which the yes/no citation judge reads P(yes) from. Each question is sent twice
 per server: `max_tokens=1` (prompt processing) and `max_tokens=llm_max_tokens` (a whole answer). The servers run
-one after the other, never side by side. The index must exist (`rag ingest ../shared/corpus/seeds`).
+one after the other, never side by side. The index must exist (`rag ingest eval/corpora/seeds`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from rag.assistant import Assistant
 from rag.config import load_settings
 from rag.llm_server import LocalLLMServer
 
-QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "seeds-dev.jsonl"
+QUESTIONS = Path(__file__).resolve().parent / "sets" / "seeds-dev.jsonl"
 
 
 def answer_prompts(index: Path, count: int) -> list[list[dict[str, str]]]:

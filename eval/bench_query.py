@@ -33,10 +33,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-SEEDS = SHARED / "corpus" / "seeds"
-FAKES = SHARED / "corpus" / "fakes" / "corpus.jsonl"
-SEED_QUESTIONS = SHARED / "eval" / "seeds-dev.jsonl"
+SEEDS = ROOT / "eval" / "corpora" / "seeds"
+FAKES = ROOT / "eval" / "corpora" / "fakes.jsonl"
+SEED_QUESTIONS = ROOT / "eval" / "sets" / "seeds-dev.jsonl"
 OURS_STAGES = ("rewrite", "retrieve", "rank", "generate", "verify", "total")
 PLAIN_STAGES = ("retrieve", "total")
 NOISE_SIGMA = 0.01  # per dimension: a copy keeps cosine ~0.98 with its original, so copies crowd real neighbours

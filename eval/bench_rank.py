@@ -1,7 +1,7 @@
 """Which second-stage ranking puts the gold evidence sentence first? Prints MRR, hit@3 and hit@12 (the
 sentences shown to the model) and seconds per question for each method, on an eval set over an index.
 
-    python eval/bench_rank.py ../shared/eval/seeds-dev.jsonl --index index [--no-llm]
+    python eval/bench_rank.py eval/sets/seeds-dev.jsonl --index index [--no-llm]
 
 Methods: passage order (no second stage), sentence cosine similarity (MiniLM), cosine plus the passage's
 reciprocal rank (the default, `rag.rank`), and the local LLM as a yes/no relevance judge (P(yes) per sentence).

@@ -193,6 +193,9 @@ def eval_command(
         bool, typer.Option("--baseline", help="also run BM25-only, dense-only and llama-index CitationQueryEngine")
     ] = False,
     limit: Annotated[int | None, typer.Option(help="only the first N questions")] = None,
+    repeat: Annotated[
+        int, typer.Option(min=1, help="answer every question N times; report the mean and spread over the runs")
+    ] = 1,
     compare: Annotated[
         tuple[Path, Path] | None, typer.Option(help="print the difference between two report folders A B")
     ] = None,
@@ -225,7 +228,15 @@ def eval_command(
     settings = load_settings(config, index_dir=index)
     try:
         summary = run_eval(
-            eval_set, corpus, settings, out, baselines=baseline, progress=progress, limit=limit, on_status=_err
+            eval_set,
+            corpus,
+            settings,
+            out,
+            baselines=baseline,
+            progress=progress,
+            limit=limit,
+            on_status=_err,
+            repeat=repeat,
         )
     except (EvalSetError, InputError, IndexUnavailable, FileNotFoundError) as error:
         _err(f"error: {error}")
@@ -236,20 +247,46 @@ def eval_command(
     except KeyboardInterrupt:
         _err("interrupted: per-question results written so far are in the report folder")
         raise typer.Exit(130) from None
+    _print_eval_summary(summary)
+
+
+def _print_eval_summary(summary: dict) -> None:
+    """The headline metrics (false answers first), overall per system, then per question type per system."""
+    from rag.evaluation.metrics import HEADLINE_KEYS
+
+    keys = (*HEADLINE_KEYS, "citation_recall", "mrr")
     systems = {"pipeline": summary, **summary.get("baselines", {})}
-    keys = ("accuracy", "citation_precision", "citation_recall", "abstention_accuracy", "evidence_hit_at_10", "mrr")
-    typer.echo(f"{'system':<22}" + "".join(f"{key[:18]:>20}" for key in keys))
+
+    def line(label: str, data: dict) -> str:
+        values = "".join(f"{'-' if data.get(k) is None else format(data[k], '.3f'):>20}" for k in keys)
+        return f"{label:<34}{data.get('n', ''):>4}{values}"
+
+    typer.echo(f"{'system / type':<34}{'n':>4}" + "".join(f"{key[:19]:>20}" for key in keys))
     for name, data in systems.items():
-        row = "".join(f"{'-' if data.get(k) is None else format(data[k], '.3f'):>20}" for k in keys)
-        typer.echo(f"{name:<22}{row}")
-    typer.echo(f"support judged by: {summary['support_judged_by']}")
+        typer.echo(line(name, data))
+        for kind, per_type in data.get("per_type", {}).items():
+            typer.echo(line(f"  {kind}", per_type))
+        if data.get("repeat"):
+            spread = data["repeat"]
+            typer.echo(
+                f"  over {spread['runs']} runs: accuracy {_span(spread['accuracy'])}, false-answer rate "
+                f"{_span(spread['false_answer_rate'])}, answer text changed for "
+                f"{format(spread['answer_changed_share'] or 0, '.0%')} of questions"
+            )
+    typer.echo(f"citation_precision_gold: gold evidence only; citation_precision_judge: {summary['support_judged_by']}")
+
+
+def _span(values: dict) -> str:
+    if values.get("mean") is None:
+        return "-"
+    return f"{values['mean']:.3f} [{values['min']:.3f}, {values['max']:.3f}]"
 
 
 @app.command()
 def ui(
     corpus: Annotated[
         Path | None, typer.Option(help="folder or export to build the index from when there is none yet")
-    ] = Path("../shared/corpus/seeds"),
+    ] = Path(__file__).resolve().parents[1] / "eval" / "corpora" / "seeds",
     host: Annotated[str | None, typer.Option(help="address (default 127.0.0.1; set ui_auth if exposed)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default 7860)")] = None,
     config: ConfigOption = None,

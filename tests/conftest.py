@@ -1,4 +1,4 @@
-"""Shared fixtures: the real corpora beside the checkout and a real seed index built once per session."""
+"""Shared fixtures: the real corpora shipped in eval/corpora and a real seed index built once per session."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from rag.ingest.pipeline import ingest
 from rag.llm_server import LocalLLMServer
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = REPO / "eval" / "corpora"  # shipped in the repo: a clone runs its tests alone
 SEEDS = CORPUS / "seeds"
-FAKES = CORPUS / "fakes" / "corpus.jsonl"
+FAKES = CORPUS / "fakes.jsonl"
 DAMAGED_COPY = SEEDS / "000_52adbdfa8497fdcb.txt"
 FULL_COPY = SEEDS / "001_de26e5de12a4771e.txt"
 

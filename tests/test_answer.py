@@ -22,7 +22,7 @@ from rag.store import IndexStore
 from rag.verify import counterpart, names_another_side, split_claims
 from tests.conftest import SEEDS
 
-DEV_SET = SEEDS.parents[1] / "eval" / "seeds-dev.jsonl"
+DEV_SET = SEEDS.parents[1] / "sets" / "seeds-dev.jsonl"
 ZAGHINAH = "How many police officers were killed in the attack on the police station in Zaghinah?"
 
 

@@ -3,6 +3,10 @@
     {"id": "dev-01", "question": "...", "answers": ["acceptable", ...],   # empty list = unanswerable
      "evidence": [{"doc": "file name or id", "text": "verbatim sentence"}], "type": "factoid"}
 
+An acceptable answer may be a list of strings that must all appear (a conflict question's two figures:
+`"answers": [["20", "no casualties"]]`). Unanswerable questions may name their `near_miss` sentences (the tempting
+ones that do not answer them), in the evidence format.
+
 `load_eval_set` validates every line and reports all problems at once, each with its line number.
 """
 
@@ -25,14 +29,18 @@ class Evidence:
     text: str
 
 
+Acceptable = tuple[str, ...]  # every string must appear in the answer; a plain answer is a 1-tuple
+
+
 @dataclass(frozen=True)
 class EvalQuestion:
     id: str
     question: str
-    answers: tuple[str, ...]
+    answers: tuple[Acceptable, ...]
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
     type: str = "factoid"
     line: int = 0
+    near_miss: tuple[Evidence, ...] = field(default_factory=tuple)
 
     @property
     def answerable(self) -> bool:
@@ -42,10 +50,16 @@ class EvalQuestion:
         return {
             "id": self.id,
             "question": self.question,
-            "answers": list(self.answers),
+            "answers": plain_answers(self.answers),
             "evidence": [{"doc": e.doc, "text": e.text} for e in self.evidence],
             "type": self.type,
+            **({"near_miss": [{"doc": e.doc, "text": e.text} for e in self.near_miss]} if self.near_miss else {}),
         }
+
+
+def plain_answers(answers: tuple[Acceptable, ...]) -> list[str | list[str]]:
+    """The `answers` field as written in the set: a 1-tuple is a plain string."""
+    return [group[0] if len(group) == 1 else list(group) for group in answers]
 
 
 def load_eval_set(path: str | Path, limit: int | None = None) -> list[EvalQuestion]:
@@ -96,19 +110,17 @@ def _parse(row: object, number: int) -> EvalQuestion:
         raise ValueError("'id' must be a non-empty string")
     if not isinstance(question, str) or not question.strip():
         raise ValueError("'question' must be a non-empty string")
-    if not isinstance(answers, list) or not all(isinstance(a, str | int | float) for a in answers):
-        raise ValueError("'answers' must be a list of strings (empty for an unanswerable question)")
-    answers = [str(a) for a in answers if str(a).strip()]
-    evidence = row.get("evidence") or []
-    if not isinstance(evidence, list):
-        raise ValueError('\'evidence\' must be a list of {"doc", "text"} objects')
-    items = []
-    for position, item in enumerate(evidence, start=1):
-        if isinstance(item, str):
-            item = {"doc": "", "text": item}
-        if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
-            raise ValueError(f'evidence {position}: expected {{"doc": ..., "text": "verbatim sentence"}}')
-        items.append(Evidence(doc=str(item.get("doc") or ""), text=item["text"]))
+    scalar = str | int | float
+    if not isinstance(answers, list) or not all(
+        isinstance(a, scalar) or (isinstance(a, list) and a and all(isinstance(x, scalar) for x in a)) for a in answers
+    ):
+        raise ValueError(
+            "'answers' must be a list of strings, or of lists of strings that must all appear "
+            "(empty for an unanswerable question)"
+        )
+    groups = [tuple(str(x) for x in (a if isinstance(a, list) else [a]) if str(x).strip()) for a in answers]
+    answers = [group for group in groups if group]
+    items = _evidence(row.get("evidence"), "evidence")
     kind = row.get("type") or ("factoid" if answers else "unanswerable")
     if not isinstance(kind, str) or not kind.strip():
         raise ValueError("'type' must be a string such as " + "|".join(QUESTION_TYPES))
@@ -119,7 +131,23 @@ def _parse(row: object, number: int) -> EvalQuestion:
         id=str(qid).strip(),
         question=question.strip(),
         answers=tuple(answers),
-        evidence=tuple(items),
+        evidence=items,
         type=kind,
         line=number,
+        near_miss=_evidence(row.get("near_miss"), "near_miss"),
     )
+
+
+def _evidence(value: object, name: str) -> tuple[Evidence, ...]:
+    if not value:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError(f'{name!r} must be a list of {{"doc", "text"}} objects')
+    items = []
+    for position, item in enumerate(value, start=1):
+        if isinstance(item, str):
+            item = {"doc": "", "text": item}
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
+            raise ValueError(f'{name} {position}: expected {{"doc": ..., "text": "verbatim sentence"}}')
+        items.append(Evidence(doc=str(item.get("doc") or ""), text=item["text"]))
+    return tuple(items)

@@ -115,22 +115,30 @@ def normalise_answer(text: str) -> str:
     return " ".join(_words_to_numbers(text.split()))
 
 
-def contains_answer(response: str, acceptable: Iterable[str]) -> bool:
-    """Whether the normalised response contains any normalised acceptable answer as whole tokens."""
+def contains_answer(response: str, acceptable: Iterable[Sequence[str]]) -> bool:
+    """Whether the normalised response contains, as whole tokens, every string of some acceptable answer (an
+    answer is a group of strings: one for a plain answer, both figures for a conflict question)."""
     haystack = f" {normalise_answer(response)} "
-    for answer in acceptable:
-        needle = normalise_answer(answer)
-        if needle and f" {needle} " in haystack:
+    for group in acceptable:
+        needles = [normalise_answer(part) for part in group]
+        if any(needles) and all(f" {needle} " in haystack for needle in needles if needle):
             return True
     return False
 
 
-def token_f1(response: str, acceptable: Iterable[str]) -> float:
-    """SQuAD-style token F1 (articles dropped), the best over the acceptable answers."""
+def states_part_of_answer(text: str, acceptable: Iterable[Sequence[str]]) -> bool:
+    """Whether the text contains, as whole tokens, at least one string of an acceptable answer (one side's figure
+    of a conflict question is part of its answer)."""
+    haystack = f" {normalise_answer(text)} "
+    return any(needle and f" {needle} " in haystack for group in acceptable for needle in map(normalise_answer, group))
+
+
+def token_f1(response: str, acceptable: Iterable[Sequence[str]]) -> float:
+    """SQuAD-style token F1 (articles dropped), the best over the acceptable answers (a group's strings joined)."""
     predicted = [t for t in normalise_answer(response).split() if t not in _ARTICLES]
     best = 0.0
-    for answer in acceptable:
-        gold = [t for t in normalise_answer(answer).split() if t not in _ARTICLES]
+    for group in acceptable:
+        gold = [t for t in normalise_answer(" ".join(group)).split() if t not in _ARTICLES]
         common = sum((Counter(predicted) & Counter(gold)).values())
         if not common:
             continue
@@ -142,7 +150,7 @@ def token_f1(response: str, acceptable: Iterable[str]) -> float:
 # --- per-question scoring --------------------------------------------------------------------------------------
 
 
-def answer_scores(response: str, abstained: bool, acceptable: Sequence[str]) -> dict[str, float | bool]:
+def answer_scores(response: str, abstained: bool, acceptable: Sequence[Sequence[str]]) -> dict[str, float | bool]:
     """correct / token_f1 / abstention_correct / false_answer for one question (empty `acceptable` =
     unanswerable: correct only if it abstained)."""
     if not acceptable:
@@ -218,43 +226,69 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+# The order reports show them in: what a reader must see first (a wrong answer with a confident citation is the
+# worst outcome) before anything else. citation_precision_gold is the headline citation figure: it needs no model.
+HEADLINE_KEYS = ("false_answer_rate", "accuracy", "abstention_accuracy", "citation_precision_gold")
 METRIC_KEYS = (
-    "accuracy",
-    "citation_precision",
+    *HEADLINE_KEYS,
+    "citation_precision_judge",
     "citation_recall",
-    "abstention_accuracy",
     "evidence_hit_at_10",
     "mrr",
     "token_f1",
-    "false_answer_rate",
 )
 
 
 def aggregate(rows: Sequence[dict]) -> dict[str, float | int | None]:
     """Metrics over per-question result rows (as written by the runner: "answerable", "correct", "token_f1",
-    "abstained", "abstention_correct", "first_hit_rank", "citations" with "supported", "claims_covered").
+    "abstained", "abstention_correct", "first_hit_rank", "citations" with "gold_supported" and "supported",
+    "claims_covered").
 
     accuracy, token_f1, abstention_accuracy: all questions; evidence_hit_at_10, mrr: answerable questions;
-    false_answer_rate: unanswerable questions that were answered; citation_precision: all citations of answers that
-    did not abstain; citation_recall: answerable questions answered, whose every claim has a supporting citation.
+    false_answer_rate: unanswerable questions that were answered; citation_precision_gold / _judge: all citations
+    of answers that did not abstain (every citation of an answer to an unanswerable question is unsupported);
+    citation_recall: answerable questions answered, whose every claim has a supporting citation.
     """
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
-    citations = [c["supported"] for r in rows if not r["abstained"] for c in r.get("citations", [])]
+    citations = [c for r in rows if not r["abstained"] for c in r.get("citations", [])]
     answered = [r for r in answerable if not r["abstained"]]
     ranks = [r.get("first_hit_rank") for r in answerable]
     return {
         "n": len(rows),
+        "false_answer_rate": mean(not r["abstained"] for r in unanswerable),
         "accuracy": mean(r["correct"] for r in rows),
-        "citation_precision": mean(citations),
-        "citation_recall": mean(r["claims_covered"] for r in answered),
         "abstention_accuracy": mean(r["abstention_correct"] for r in rows),
+        "citation_precision_gold": mean(c["gold_supported"] for c in citations),
+        "citation_precision_judge": mean(c["supported"] for c in citations),
+        "citation_recall": mean(r["claims_covered"] for r in answered),
         "evidence_hit_at_10": hit_at_k(ranks, 10) if answerable else None,
         "mrr": mrr(ranks, 10) if answerable else None,
         "token_f1": mean(r["token_f1"] for r in rows),
-        "false_answer_rate": mean(not r["abstained"] for r in unanswerable),
         "n_citations": len(citations),
     }
+
+
+def spread(runs: Sequence[Sequence[dict]], keys: Sequence[str] = ("accuracy", "false_answer_rate")) -> dict:
+    """Run-to-run spread of repeated runs (each a list of rows over the same questions in the same order): per key
+    the mean, min and max over runs and every run's value, and the share of questions whose answer text was not
+    the same in every run."""
+    values = {key: [aggregate(rows)[key] for rows in runs] for key in keys}
+    out: dict = {"runs": len(runs)}
+    for key, per_run in values.items():
+        present = [v for v in per_run if v is not None]
+        out[key] = {
+            "mean": mean(present),
+            "min": min(present) if present else None,
+            "max": max(present) if present else None,
+            "per_run": per_run,
+        }
+    by_question: dict[str, set[str]] = {}
+    for rows in runs:
+        for row in rows:
+            by_question.setdefault(row["id"], set()).add(" ".join(str(row.get("answer_text", "")).split()))
+    out["answer_changed_share"] = mean(len(texts) > 1 for texts in by_question.values())
+    return out
 
 
 def latency(rows: Sequence[dict]) -> dict[str, dict[str, float | None]]:

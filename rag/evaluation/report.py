@@ -10,10 +10,10 @@ from typing import Any
 from rag.evaluation.metrics import METRIC_KEYS
 
 PIPELINE = "pipeline"
-HEADLINE = ("accuracy", "citation_precision", "citation_recall", "abstention_accuracy", "evidence_hit_at_10", "mrr")
 LABELS = {
     "accuracy": "accuracy",
-    "citation_precision": "citation precision",
+    "citation_precision_gold": "citation precision (gold)",
+    "citation_precision_judge": "citation precision (judge)",
     "citation_recall": "citation recall",
     "abstention_accuracy": "abstention accuracy",
     "evidence_hit_at_10": "evidence hit@10",
@@ -68,15 +68,32 @@ def write_report(out: str | Path, summary: dict[str, Any], results: dict[str, li
         f"retrieval `{config.get('retrieval_mode')}`, top_k {config.get('top_k')}; "
         f"LLM {config.get('llm')}; commit {config.get('git_commit')}; finished {config.get('finished')}.",
         "",
-        f"Citation support judged by: **{summary.get('support_judged_by')}** "
-        f"({summary.get('judge_calls', 0)} judge calls, {summary.get('judge_failures', 0)} failed). "
-        "A cited sentence counts as correct if it is (or contains, or is part of) a gold evidence sentence, "
-        "otherwise if the judge says it states an answer sentence that cites it.",
+        "**Citation precision (gold)**, the headline, needs no model: a cited sentence counts only if it is (or "
+        "contains, or is part of) a gold evidence sentence, or states part of a gold answer inside an article that "
+        "holds gold evidence; every citation of an answer to an unanswerable question counts as unsupported.",
+        "",
+        f"Citation precision (judge) also accepts what this judge accepts: **{summary.get('support_judged_by')}** "
+        f"({summary.get('judge_calls', 0)} judge calls, {summary.get('judge_failures', 0)} failed).",
         "",
         "## Overall",
         "",
     ]
     systems = {PIPELINE: summary, **summary.get("baselines", {})}
+    repeats = {name: data["repeat"] for name, data in systems.items() if data.get("repeat")}
+    if repeats:
+        runs = next(iter(repeats.values()))["runs"]
+        parts += [
+            f"Every question was answered {runs} times; the metrics are means over the runs. Spread:",
+            "",
+            _table(
+                ["system", "accuracy mean [min, max]", "false-answer rate mean [min, max]", "answer text changed"],
+                [
+                    [name, _spread(r["accuracy"]), _spread(r["false_answer_rate"]), fmt(r["answer_changed_share"])]
+                    for name, r in repeats.items()
+                ],
+            ),
+            "",
+        ]
     parts.append(
         _table(
             ["metric", *systems],
@@ -109,7 +126,7 @@ def write_report(out: str | Path, summary: dict[str, Any], results: dict[str, li
     parts += ["", "## Questions (pipeline)", ""]
     parts.append(
         _table(
-            ["id", "type", "correct", "F1", "hit rank", "citations ok", "answer"],
+            ["id", "type", "correct", "F1", "hit rank", "gold citations", "answer"],
             [
                 [
                     row["id"],
@@ -117,7 +134,7 @@ def write_report(out: str | Path, summary: dict[str, Any], results: dict[str, li
                     "yes" if row["correct"] else "**no**",
                     fmt(row.get("token_f1"), 2),
                     fmt(row.get("first_hit_rank")),
-                    f"{sum(c['supported'] for c in row.get('citations', []))}/{len(row.get('citations', []))}",
+                    f"{sum(c['gold_supported'] for c in row.get('citations', []))}/{len(row.get('citations', []))}",
                     _cell(row.get("answer_text", ""), row.get("error")),
                 ]
                 for row in results.get(PIPELINE, [])
@@ -127,6 +144,10 @@ def write_report(out: str | Path, summary: dict[str, Any], results: dict[str, li
     path = out / "report.md"
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
     return path
+
+
+def _spread(values: dict[str, Any]) -> str:
+    return f"{fmt(values.get('mean'))} [{fmt(values.get('min'))}, {fmt(values.get('max'))}]"
 
 
 def _cell(text: str, error: str | None) -> str:
@@ -147,12 +168,12 @@ def _plots(out: Path, summary: dict[str, Any], results: dict[str, list[dict]]) -
         kinds = list(per_type)
         fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(kinds) + 2), 4))
         width = 0.38
-        for offset, key in ((-width / 2, "accuracy"), (width / 2, "citation_precision")):
+        for offset, key in ((-width / 2, "accuracy"), (width / 2, "citation_precision_gold")):
             values = [per_type[k].get(key) or 0.0 for k in kinds]
             ax.bar([i + offset for i in range(len(kinds))], values, width, label=LABELS[key])
         ax.set_xticks(range(len(kinds)), [f"{k}\n(n={per_type[k].get('n')})" for k in kinds], fontsize=8)
         ax.set_ylim(0, 1.05)
-        ax.set_title("Pipeline: accuracy and citation precision per question type")
+        ax.set_title("Pipeline: accuracy and citation precision (gold) per question type")
         ax.legend(loc="lower right", fontsize=8)
         fig.tight_layout()
         written.append(_save(fig, out / "per_type.png"))
@@ -175,7 +196,7 @@ def _plots(out: Path, summary: dict[str, Any], results: dict[str, list[dict]]) -
     baselines = summary.get("baselines", {})
     if baselines:
         systems = {PIPELINE: summary, **baselines}
-        keys = ("accuracy", "citation_precision", "citation_recall", "evidence_hit_at_10")
+        keys = ("accuracy", "citation_precision_gold", "citation_recall", "evidence_hit_at_10")
         fig, ax = plt.subplots(figsize=(8, 4))
         width = 0.8 / len(systems)
         for index, (name, data) in enumerate(systems.items()):

@@ -7,7 +7,7 @@ score each answer against its gold answers and evidence, and write a report fold
     OUT/report.md + *.png       tables and plots (rag/evaluation/report.py)
 
     from rag.evaluation import run_eval
-    summary = run_eval("../shared/eval/seeds-dev.jsonl", "../shared/corpus/seeds", settings, "eval/reports/dev")
+    summary = run_eval("eval/sets/seeds-dev.jsonl", "eval/corpora/seeds", settings, "eval/reports/dev")
 """
 
 from __future__ import annotations
@@ -27,14 +27,17 @@ from typing import Any
 from rag.answer import Answer
 from rag.config import Settings, load_settings
 from rag.evaluation import metrics
-from rag.evaluation.dataset import EvalQuestion, load_eval_set
-from rag.llm import LLMClient, LLMUnavailable
+from rag.evaluation.dataset import EvalQuestion, load_eval_set, plain_answers
+from rag.llm import LLMClient, LLMUnavailable, prompt
 from rag.store import IndexStore
-from rag.verify import split_claims, support_score
+from rag.verify import split_claims
 
 PIPELINE = "pipeline"
 BASELINES = ("bm25-only", "dense-only", "llamaindex-citation")
 FUZZY_SENTENCE_RATIO = 0.9  # an evidence sentence matches a sentence of its own article at this similarity
+# The eval's own judge (for citation_precision_judge only): its own stricter prompt (prompts/eval_judge.txt) and a
+# higher bar than anything the pipeline uses, so it does not simply repeat the answering model's own checks.
+EVAL_JUDGE_THRESHOLD = 0.8
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -67,9 +70,14 @@ def run_eval(
     progress: bool = True,
     limit: int | None = None,
     on_status: Callable[[str], None] | None = None,
+    repeat: int = 1,
 ) -> dict[str, Any]:
     """Evaluate the default pipeline (and with `baselines`, the three baselines) on an eval set; returns the
-    summary that is also written to OUT/summary.json. `corpus` None = use the index as it is."""
+    summary that is also written to OUT/summary.json. `corpus` None = use the index as it is. With `repeat` > 1
+    every question is answered that many times (nothing is cached between runs): metrics are means over the runs
+    and `repeat` in the summary gives their spread."""
+    if repeat < 1:
+        raise ValueError("repeat must be at least 1")
     from rag.assistant import Assistant
     from rag.evaluation.report import write_report
 
@@ -99,14 +107,17 @@ def run_eval(
         systems = [System(PIPELINE, assistant.ask, f"hybrid pipeline: {assistant.model_description}")]
         if baselines:
             systems += _baseline_systems(assistant, settings, extra, status)
-        results: dict[str, list[dict]] = {}
+        results: dict[str, list[list[dict]]] = {}
         for system in systems:
             folder = out / "questions" if system.name == PIPELINE else out / "baselines" / system.name
-            results[system.name] = _run_system(system, questions, scorer, folder, progress, status)
+            results[system.name] = [
+                _run_system(system, questions, scorer, folder if run == 1 else folder / f"run{run}", progress, status)
+                for run in range(1, repeat + 1)
+            ]
             # written after every system, so a long run interrupted during a baseline keeps the pipeline's report
             summary = _summary(results, questions, settings, assistant, scorer, set_path, corpus)
             (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
-            write_report(out, summary, results)
+            write_report(out, summary, {name: runs[0] for name, runs in results.items()})
     finally:
         for other in extra:
             other.store.close()  # shares the pipeline's LLM client, closed with it
@@ -148,7 +159,8 @@ def _run_system(
 
     folder.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
-    bar = tqdm(questions, desc=f"eval {system.name}", unit="q", disable=not progress, file=sys.stderr)
+    desc = f"eval {system.name}" + (f" ({folder.name})" if folder.name.startswith("run") else "")
+    bar = tqdm(questions, desc=desc, unit="q", disable=not progress, file=sys.stderr)
     correct = 0
     for question in bar:
         error = None
@@ -175,8 +187,11 @@ class Scorer:
     """Scores answers against gold answers/evidence. Evidence is located in the index once per question: a
     sentence is gold if its normalised text contains (or is part of) a gold evidence text anywhere in the index
     (so every duplicate copy is covered), or, within the article its `doc` names, is at least 90% similar to it.
-    Citations that are not gold are judged by the LLM (prompts/judge.txt) against the answer sentences that cite
-    them; verdicts are cached."""
+
+    A citation is `gold_supported` (citation_precision_gold, needs no model) when its sentence is gold, or states
+    (part of) a gold answer and belongs to an article that holds gold evidence; for an unanswerable question no
+    citation is. It is `supported` (citation_precision_judge) when gold_supported, or when the eval's own LLM judge
+    (prompts/eval_judge.txt, P(yes) >= EVAL_JUDGE_THRESHOLD) says it states an answer sentence that cites it."""
 
     def __init__(self, store: IndexStore, llm: LLMClient | None, corpus: str | Path | None = None) -> None:
         self.store = store
@@ -190,7 +205,14 @@ class Scorer:
 
     @property
     def judged_by(self) -> str:
-        return f"gold-evidence-match + llm-judge:{self.llm.model}" if self.llm else "gold-evidence-match only"
+        """Who decided citation_precision_judge (citation_precision_gold is decided by the gold evidence alone)."""
+        if self.llm is None:
+            return "gold-evidence-match only (no LLM)"
+        return (
+            f"gold-evidence-match + llm-judge:{self.llm.model} (prompts/eval_judge.txt, P(yes) >= "
+            f"{EVAL_JUDGE_THRESHOLD}); the same model wrote the pipeline's answers, so this figure is not "
+            "independent evidence: citation_precision_gold is"
+        )
 
     # --- evidence ----------------------------------------------------------------------------------------------
 
@@ -227,9 +249,16 @@ class Scorer:
 
     # --- scoring -----------------------------------------------------------------------------------------------
 
+    def gold_articles(self, question: EvalQuestion, gold: set[str]) -> set[str]:
+        """Articles holding the question's gold evidence (found by sentence, or named by `doc`)."""
+        found = {owner for sid, owner, _ in self._sentences if sid in gold}
+        found |= {article for e in question.evidence if (article := self.resolve_doc(e.doc))}
+        return found
+
     def score(self, question: EvalQuestion, answer: Answer) -> dict[str, Any]:
         evidence = [e.text for e in question.evidence]
         gold = self.gold_sentences(question) if question.answerable else set()
+        gold_articles = self.gold_articles(question, gold) if question.answerable else set()
         hits = [metrics.evidence_matches(p.text, evidence) or bool(gold & set(p.sentence_ids)) for p in answer.passages]
         rank = metrics.first_hit_rank(hits, 10) if question.answerable else None
         scores = metrics.answer_scores(answer.text, answer.abstained, question.answers)
@@ -239,7 +268,12 @@ class Scorer:
         if not answer.abstained:
             by_number = {c.number: c for c in answer.citations}
             is_gold = {
-                c.number: (bool(c.sentence_id) and c.sentence_id in gold) or metrics.evidence_matches(c.text, evidence)
+                c.number: question.answerable
+                and (
+                    (bool(c.sentence_id) and c.sentence_id in gold)
+                    or metrics.evidence_matches(c.text, evidence)
+                    or (c.article_id in gold_articles and metrics.states_part_of_answer(c.text, question.answers))
+                )
                 for c in answer.citations
             }
             claims = split_claims(answer.text)
@@ -270,7 +304,7 @@ class Scorer:
                         "article_id": citation.article_id,
                         "sentence_id": citation.sentence_id,
                         "text": citation.text,
-                        "gold": is_gold[number],
+                        "gold_supported": is_gold[number],
                         "supported": supported_any[number],
                     }
                 )
@@ -282,7 +316,7 @@ class Scorer:
             "id": question.id,
             "type": question.type,
             "question": question.question,
-            "answers": list(question.answers),
+            "answers": plain_answers(question.answers),
             "answerable": question.answerable,
             "answer_text": answer.text,
             "mode": answer.mode,
@@ -299,15 +333,16 @@ class Scorer:
         }
 
     def judge(self, source: str, question: str, claim: str, context: str = "") -> bool:
-        """Whether the source text states the claim: the LLM's P(yes) >= 0.5 (False without an LLM).
-        `context` is the sentence before the source in its article, for judge prompts that show it."""
+        """Whether the source text states the claim, by the eval's own judge (False without an LLM).
+        `context` is the sentence before the source in its article."""
         if self.llm is None:
             return False
         key = (context, source, question, claim)
         if key not in self._cache:
             self.judge_calls += 1
+            text = prompt("eval_judge", context=context or "(start of the article)", sentence=source, claim=claim)
             try:
-                self._cache[key] = support_score(self.llm, question, claim, source, context) >= 0.5
+                self._cache[key] = self.llm.probability_yes(text) >= EVAL_JUDGE_THRESHOLD
             except LLMUnavailable:
                 self.judge_failures += 1
                 self._cache[key] = False
@@ -362,7 +397,7 @@ def _export_record_locators(corpus: Path) -> dict[str, str]:
 
 
 def _summary(
-    results: dict[str, list[dict]],
+    results: dict[str, list[list[dict]]],
     questions: list[EvalQuestion],
     settings: Settings,
     assistant: Any,
@@ -370,12 +405,15 @@ def _summary(
     set_path: str | Path,
     corpus: str | Path | None,
 ) -> dict[str, Any]:
-    def block(rows: list[dict]) -> dict[str, Any]:
+    def block(runs: list[list[dict]]) -> dict[str, Any]:
+        rows = [row for run in runs for row in run]  # repeated runs: every metric is the mean over the runs
         data: dict[str, Any] = dict(metrics.aggregate(rows))
         data["latency"] = metrics.latency(rows)
         types = list(dict.fromkeys(q.type for q in questions))
         data["per_type"] = {kind: metrics.aggregate([r for r in rows if r["type"] == kind]) for kind in types}
         data["errors"] = sum(1 for r in rows if r.get("error"))
+        if len(runs) > 1:
+            data["repeat"] = metrics.spread(runs)
         return data
 
     summary = block(results[PIPELINE])
@@ -391,6 +429,7 @@ def _summary(
         "prompt_sentences": settings.prompt_sentences,
         "retry_sentences": settings.retry_sentences,
         "support_threshold": settings.support_threshold,
+        "repeat": len(results[PIPELINE]),
         "embed": f"{settings.embed_backend}:{settings.embed_model}",
         "llm": assistant.model_description,
         "git_commit": _git_commit(),
