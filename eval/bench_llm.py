@@ -1,12 +1,16 @@
-"""What the local LLM server's `--logits_all True` costs: the same answer prompts (dev questions, the sources the
-pipeline would number for them) timed on a server with and without it.
+"""What constrained decoding and log-probabilities cost on the bundled llama.cpp server: the pipeline's own answer
+prompts (first dev questions, the sources it would number for them) answered three ways, side by side per question:
+
+    plain        the prompt alone asks for the JSON (the default for the bundled server)
+    grammar      + response_format {"type": "json_object", "schema": answer_schema} (llama.cpp's grammar sampler)
+    logprobs     plain + logprobs (llama-cpp-python sorts the whole vocabulary for every generated token)
 
     python eval/bench_llm.py [--index DIR] [--questions 6]
 
-`--logits_all` makes llama.cpp compute the output layer for every prompt token, not only the last; it is what
-lets the server return logprobs, which the yes/no citation judge reads P(yes) from. Each question is sent twice
-per server: `max_tokens=1` (prompt processing) and `max_tokens=llm_max_tokens` (a whole answer). The servers run
-one after the other, never side by side. The index must exist (`rag ingest eval/corpora/seeds`).
+One server (the app's own settings), one request at a time, variants interleaved per question so a busy machine
+favours none; the system prompt stays in the server's prompt cache across all of them, as in real use. Prints
+seconds per answer and per generated token (p50), and how many replies parse as the answer JSON. The index must
+exist (`rag ingest eval/corpora/seeds`).
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from rag.llm_server import LocalLLMServer
 QUESTIONS = Path(__file__).resolve().parent / "sets" / "seeds-dev.jsonl"
 
 
-def answer_prompts(index: Path, count: int) -> list[list[dict[str, str]]]:
-    """The messages the pipeline's second (widest) pass would send for the first `count` dev questions."""
+def answer_prompts(index: Path, count: int) -> list[tuple[list[dict[str, str]], int]]:
+    """The messages the pipeline would send for the first `count` dev questions, with their number of sources."""
     settings = load_settings().model_copy(update={"index_dir": index})
     assistant = Assistant(settings)  # no LLM: only retrieval and ranking are used here
     prompts = []
@@ -37,8 +41,8 @@ def answer_prompts(index: Path, count: int) -> list[list[dict[str, str]]]:
             question = json.loads(line)["question"]
             passages = assistant.retriever.retrieve(question, settings.top_k)
             ranked = rank.rank(assistant.retriever.embedder, question, rank.candidates(assistant.store, passages))
-            sources = generate.number_sources(ranked, settings.retry_sentences, generate.headings(passages))
-            prompts.append(generate.answer_messages(question, sources))
+            sources = generate.number_sources(ranked, settings.prompt_sentences, generate.headings(passages))
+            prompts.append((generate.answer_messages(question, sources), len(sources.sentences)))
     finally:
         assistant.close()
     return prompts
@@ -52,29 +56,41 @@ def main() -> None:
     settings = load_settings()
     prompts = answer_prompts(args.index, args.questions)
     print(f"{len(prompts)} answer prompts, {settings.llm_threads} threads, model {settings.llm_model}")
-    print(f"{'logits_all':<11} {'prompt p50 s':>13} {'answer p50 s':>13} {'prompt tokens':>14} {'answer tokens':>14}")
-    for logits_all in (True, False):
-        server = LocalLLMServer(settings, logits_all=logits_all)
-        client = OpenAI(base_url=server.base_url, api_key="not-needed", timeout=600)
-        prompt_s, answer_s, prompt_tokens, answer_tokens = [], [], [], []
-        try:
-            # Question after question, so the server reuses no more of the previous prompt than the system
-            # prompt (as in real use: llama.cpp keeps the longest common prefix of the last request).
-            for max_tokens, times in ((1, prompt_s), (settings.llm_max_tokens, answer_s)):
-                for messages in prompts:
-                    started = time.perf_counter()
-                    reply = client.chat.completions.create(
-                        model=settings.llm_model, messages=messages, max_tokens=max_tokens, temperature=0.0
-                    )
-                    times.append(time.perf_counter() - started)
-                    if max_tokens > 1:
-                        prompt_tokens.append(reply.usage.prompt_tokens)
-                        answer_tokens.append(reply.usage.completion_tokens)
-        finally:
-            server.stop()
+    variants = {
+        "plain": lambda n: {},
+        "grammar": lambda n: {"response_format": {"type": "json_object", "schema": generate.answer_schema(n)}},
+        "logprobs": lambda n: {"logprobs": True, "top_logprobs": 1},
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in variants}
+    per_token: dict[str, list[float]] = {name: [] for name in variants}
+    parsed: dict[str, int] = dict.fromkeys(variants, 0)
+    server = LocalLLMServer(settings)
+    client = OpenAI(base_url=server.base_url, api_key="not-needed", timeout=900)
+    try:
+        client.chat.completions.create(model=settings.llm_model, messages=prompts[0][0], max_tokens=1)  # warm cache
+        for messages, sources in prompts:
+            for name, extra in variants.items():
+                started = time.perf_counter()
+                reply = client.chat.completions.create(
+                    model=settings.llm_model,
+                    messages=messages,
+                    max_tokens=settings.llm_max_tokens,
+                    temperature=0.0,
+                    seed=settings.llm_seed,
+                    **extra(sources),
+                )
+                elapsed = time.perf_counter() - started
+                seconds[name].append(elapsed)
+                per_token[name].append(elapsed / max(1, reply.usage.completion_tokens))
+                data = generate.parse_lenient(reply.choices[0].message.content or "")
+                parsed[name] += bool(data and "answer" in data and isinstance(data.get("claims"), list))
+    finally:
+        server.stop()
+    print(f"{'variant':<10} {'answer p50 s':>13} {'s/token p50':>12} {'valid JSON':>11}")
+    for name in variants:
         print(
-            f"{logits_all!s:<11} {statistics.median(prompt_s):>13.2f} {statistics.median(answer_s):>13.2f}"
-            f" {statistics.median(prompt_tokens):>14.0f} {statistics.median(answer_tokens):>14.0f}"
+            f"{name:<10} {statistics.median(seconds[name]):>13.2f} {statistics.median(per_token[name]):>12.3f}"
+            f" {parsed[name]:>7}/{len(prompts)}"
         )
 
 

@@ -6,7 +6,7 @@ retrieval latency on synthetic 10k/100k-chunk copies of the FA-KES index.
 
 Per corpus (seeds, FA-KES) the corpus is ingested into a temporary index (or --seeds-index/--fakes-index is
 used as is), then each question goes through `Assistant.ask` (stages rewrite, retrieve, rank, generate,
-verify) and, right after it, through `VectorStoreIndex.from_vector_store(...).as_query_engine()` over the
+check) and, right after it, through `VectorStoreIndex.from_vector_store(...).as_query_engine()` over the
 same Chroma collection with the same embedder and the same LLM server (`.query()` for its total, and its
 retriever alone for retrieval). Interleaving the two keeps a busy machine from favouring either.
 
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "eval" / "corpora" / "seeds"
 FAKES = ROOT / "eval" / "corpora" / "fakes.jsonl"
 SEED_QUESTIONS = ROOT / "eval" / "sets" / "seeds-dev.jsonl"
-OURS_STAGES = ("rewrite", "retrieve", "rank", "generate", "verify", "total")
+OURS_STAGES = ("rewrite", "retrieve", "rank", "generate", "check", "total")
 PLAIN_STAGES = ("retrieve", "total")
 NOISE_SIGMA = 0.01  # per dimension: a copy keeps cosine ~0.98 with its original, so copies crowd real neighbours
 ADD_BATCH = 5000  # Chroma rejects much larger add() batches

@@ -31,16 +31,15 @@ class Citation:
     end: int
     orig_start: int
     orig_end: int
-    support: float  # 0..1: how strongly the sentence backs the claim it is cited for (see `support_method`)
-    support_method: str = "llm-judge"
+    support: float  # 0..1: how much of the claim the sentence states (see `support_method`)
+    support_method: str = "checked in code"
 
 
 @dataclass(frozen=True)
-class DraftWithdrawn:
-    """Streamed by `Assistant.stream` when the draft shown so far failed verification and the model answers
-    again from more sources: a reader of the stream clears the draft."""
+class Progress:
+    """Streamed by `Assistant.stream` before any answer text: what the assistant is doing, to show at once."""
 
-    reason: str
+    message: str
 
 
 @dataclass
@@ -63,7 +62,8 @@ class RetrievedPassage:
 class Answer:
     """The answer to one question. `mode` says how it was produced: "generated" by the LLM and verified,
     "extractive" (no LLM reachable: the best-matching sentences, quoted), or "refused" (nothing in the
-    articles supports an answer; `passages` still lists the closest ones)."""
+    articles supports an answer; `passages` still lists the closest ones, `withheld` what the model wrote and why
+    it was not shown)."""
 
     question: str
     standalone_question: str
@@ -73,8 +73,10 @@ class Answer:
     passages: list[RetrievedPassage] = field(default_factory=list)
     notice: str | None = None  # why the answer is extractive or refused, for the user
     model: str | None = None
-    draft: str = ""  # the model's unverified text, for inspection when claims or citations were removed
-    dropped_citations: list[int] = field(default_factory=list)  # draft markers removed because verification failed
+    short_answer: str = ""  # the model's short answer ("7", "Jabhat al-Nusra"), when one was shown
+    confidence: float | None = None  # cosine(question, best sentence the answer rests on): gated by min_confidence
+    draft: str = ""  # the model's raw structured reply, for inspection
+    withheld: list[dict[str, Any]] = field(default_factory=list)  # claims not shown: text, sources, problems
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, plus "total"
 
     @property

@@ -1,5 +1,8 @@
 """The question-answering pipeline behind the API, the CLI and the UI:
-question -> (rewrite) -> retrieve -> rank -> generate -> verify -> Answer with citations.
+question -> (rewrite) -> retrieve -> rank -> generate (one structured call) -> check (in code) -> Answer.
+
+Nothing the model writes is shown before it is checked: each claim is shown once it is complete and stated by the
+sentences it cites, and only when the answer as a whole has passed its gates (see `_withheld_because`).
 
     from rag import Assistant
     with Assistant.open("index") as assistant:
@@ -15,15 +18,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag import generate, rank
-from rag.answer import Answer, Citation, DraftWithdrawn, RetrievedPassage
+from rag import check, generate, rank
+from rag.answer import Answer, Citation, Progress, RetrievedPassage
+from rag.check import Claim, Evidence
 from rag.config import Settings, load_settings
-from rag.generate import NumberedSources
+from rag.generate import NumberedSources, StructuredDraft
 from rag.llm import LLMClient, LLMUnavailable
 from rag.retrieve import Filters, HybridRetriever, Passage
 from rag.rewrite import normalise_history, standalone_question
 from rag.store import IndexStore
-from rag.verify import Claim, counterpart, split_claims, verify
 
 REFUSAL = "The articles do not say."
 MAX_QUESTION_CHARS = 2000
@@ -98,9 +101,9 @@ class Assistant:
         history: Sequence[Any] | None = None,
         filters: Filters | None = None,
         top_k: int | None = None,
-    ) -> Iterator[str | DraftWithdrawn | Answer]:
-        """Yields the draft answer's text deltas as the model writes them, then the verified `Answer` (always last).
-        A `DraftWithdrawn` between them means the draft so far failed verification and a new one follows."""
+    ) -> Iterator[str | Progress | Answer]:
+        """Yields `Progress` at once, then the answer's checked claims as text (with [n] markers) as each one is
+        complete and checked, then the final `Answer` (always last). Unchecked model text is never yielded."""
         question = " ".join(question.split())
         if not question:
             raise ValueError("the question is empty")
@@ -109,6 +112,7 @@ class Assistant:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         llm, notice = self.llm, None if self.llm else self.llm_error
+        yield Progress("Searching the articles…")
 
         with _timed(timings, "rewrite"):
             try:
@@ -121,7 +125,6 @@ class Assistant:
                 passages = self.retriever.retrieve(query, top_k or self.settings.top_k, filters)
             with _timed(timings, "rank"):
                 ranked = rank.rank(self.retriever.embedder, query, rank.candidates(self.store, passages))
-                labels = generate.headings(passages)
         answer = Answer(question=question, standalone_question=query, text="", mode="refused", timings=timings)
         answer.passages = [_shown(p) for p in passages]
         if not ranked:
@@ -131,21 +134,12 @@ class Assistant:
 
         if llm is not None:
             try:
-                sizes = self._prompt_sizes(len(ranked))
-                for attempt, shown in enumerate(sizes, start=1):
-                    sources = generate.number_sources(ranked, shown, labels)
-                    pieces: list[str] = []
-                    streamed = False
-                    with _timed(timings, "generate"):
-                        for delta in generate.stream_draft(llm, query, sources, pieces):
-                            streamed = True
-                            yield delta
-                    with _timed(timings, "verify"):
-                        self._verified(answer, llm, query, "".join(pieces), sources)
-                    if answer.mode == "generated" or attempt == len(sizes):
-                        break
-                    if streamed:
-                        yield DraftWithdrawn(str(answer.notice))
+                sources = generate.number_sources(ranked, self.settings.prompt_sentences, generate.headings(passages))
+                articles = len({c.article_id for c in sources.sentences})
+                yield Progress(
+                    f"Reading the {len(sources.sentences)} best-matching sentences from {articles} article(s)…"
+                )
+                yield from self._generated(answer, llm, query, sources, {p.article_id: p.metadata for p in passages})
                 answer.model = llm.model
                 yield self._finish(answer, started)
                 return
@@ -156,32 +150,110 @@ class Assistant:
 
     # --- stages ----------------------------------------------------------------------------------------------
 
-    def _prompt_sizes(self, available: int) -> list[int]:
-        """How many sentences the model sees on the first pass and, if that gives no verified answer, on the
-        second (a small model misses answers among many sentences, and invents some among few)."""
-        first, wider = self.settings.prompt_sentences, self.settings.retry_sentences
-        return [first, wider] if wider > first and available > first else [first]
+    def _generated(
+        self, answer: Answer, llm: LLMClient, query: str, sources: NumberedSources, meta: dict[str, dict]
+    ) -> Iterator[str]:
+        """One model call; each claim is checked as soon as its JSON object is complete, and shown (as text with
+        markers) once it and the answer as a whole pass. Fills `answer`; refuses when nothing passes."""
+        draft = StructuredDraft()
+        claims: list[Claim] = []
+        pieces: list[str] = []  # the answer text so far, one rendered claim each
+        shown = 0
+        messages = generate.answer_messages(query, sources)
+        schema = generate.answer_schema(len(sources.sentences))
+        with _timed(answer.timings, "generate"):
+            for token in llm.stream_json(messages, schema):
+                for item in draft.feed(token):
+                    if isinstance(item, dict):
+                        claims.append(self._checked(item, query, sources, meta))
+                        kept = [c for c in claims if c.supported]
+                        if len(kept) > shown and self._withheld_because(draft, query, kept, sources, meta) is None:
+                            for claim in kept[shown:]:
+                                pieces.append(self._render(answer, claim, sources))
+                                yield (" " if len(pieces) > 1 else "") + pieces[-1]
+                            shown = len(kept)
+            draft.finish()
+        with _timed(answer.timings, "check"):
+            if not claims and draft.claims:  # read only at the end (no grammar, prose around the JSON)
+                claims = [self._checked(item, query, sources, meta) for item in draft.claims]
+            kept = [c for c in claims if c.supported]
+            answer.draft, answer.confidence = draft.text, self._confidence(kept, sources)
+            answer.withheld = [
+                {"text": c.text, "sources": c.cited, "problems": c.problems} for c in claims if not c.supported
+            ]
+            reason = self._withheld_because(draft, query, kept, sources, meta)
+            if reason is not None:
+                answer.text, answer.notice = REFUSAL, reason
+                answer.citations = []
+                return
+            pieces += [self._render(answer, claim, sources) for claim in kept[shown:]]
+            pieces += [self._render(answer, quote, sources) for quote in self._other_sides(kept, sources)]
+            answer.mode, answer.short_answer = "generated", draft.answer or ""
+            answer.text = " ".join(pieces)
+            if len(kept) < len(claims):
+                answer.notice = f"{len(claims) - len(kept)} statement(s) not stated by their sources were left out"
 
-    def _verified(self, answer: Answer, llm: LLMClient, query: str, draft: str, sources: NumberedSources) -> None:
-        """Keep the claims with supported citations, renumber their markers 1..n, or refuse."""
-        answer.draft = draft
-        answer.dropped_citations, answer.notice = [], None  # a second pass starts clean
-        if generate.says_not_found(draft):
-            shown = len(sources.sentences)
-            answer.text, answer.notice = REFUSAL, f"the model found no answer in the {shown} best-matching sentences"
-            return
-        claims = split_claims(draft)
-        verify(llm, query, claims, sources, self.settings.support_threshold, self.settings.repair_threshold)
-        answer.dropped_citations = sorted({n for c in claims for n in c.cited if n not in c.supported})
-        kept = [claim for claim in claims if claim.supported]
+    def _checked(self, item: dict, query: str, sources: NumberedSources, meta: dict[str, dict]) -> Claim:
+        """A claim object of the model's reply, checked against the sentences it cites (`supported` filled when it
+        passes, `problems` when not). An "according to X" that no cited sentence makes is removed first. A claim
+        its own citations do not state is bound to the one shown sentence that does, if any (the 1.5B model often
+        cites the sentence next to the one it copied): citations are decided by the checks, not by the model."""
+        cited = generate.claim_sources(item, len(sources.sentences))
+        text = " ".join(check.MARKER.sub("", str(item.get("text", ""))).split())
+        claim = Claim(text=text, cited=cited)
+        if not text or not cited:
+            claim.problems = ["no text" if not text else "cites no source"]
+            return claim
+        evidence = self._evidence(cited, sources, meta)
+        claim.text = check.without_unsupported_attribution(text, evidence)
+        claim.problems = check.claim_problems(claim.text, evidence)
+        if not claim.problems:
+            claim.supported = dict.fromkeys(cited, check.coverage(claim.text, evidence))
+            return claim
+        neighbours = [n + step for n in cited for step in (1, -1)]
+        for number in dict.fromkeys([*neighbours, *sources.best_first]):
+            if number in cited or sources.get(number) is None:
+                continue
+            other = self._evidence([number], sources, meta)
+            if not check.claim_problems(claim.text, other):
+                claim.supported = {number: check.coverage(claim.text, other)}
+                claim.support_method = f"checked in code (the model cited {cited}; this sentence states it)"
+                break
+        return claim
+
+    def _withheld_because(
+        self, draft: StructuredDraft, query: str, kept: list[Claim], sources: NumberedSources, meta: dict[str, dict]
+    ) -> str | None:
+        """Why the answer may not be shown, given the claims that passed so far (None = it may). Each gate can only
+        open as more claims pass, never close, so a claim shown while streaming is never taken back."""
+        shown = len(sources.sentences)
+        if generate.says_not_stated(draft.answer):
+            return f"the model found no answer in the {shown} best-matching sentences"
         if not kept:
-            answer.text = REFUSAL
-            answer.notice = "no sentence in the articles supports the drafted answer, so it was withheld"
-            return
-        answer.mode = "generated"
-        answer.text = self._with_markers(answer, kept + self._other_sides(kept, sources), sources)
-        if len(kept) < len(claims):
-            answer.notice = f"{len(claims) - len(kept)} unsupported statement(s) removed from the answer"
+            return "no sentence in the articles states what the model drafted, so it was withheld"
+        confidence = self._confidence(kept, sources)
+        if confidence is not None and confidence < self.settings.min_confidence:
+            return (
+                f"the sentences the answer rests on match the question too loosely (similarity {confidence:.2f} < "
+                f"{self.settings.min_confidence})"
+            )
+        evidence = self._evidence([n for c in kept for n in c.supported], sources, meta)
+        problems = check.answer_problems(query, draft.answer or "", evidence) + check.question_problems(query, evidence)
+        return "; ".join(problems) or None
+
+    @staticmethod
+    def _confidence(kept: list[Claim], sources: NumberedSources) -> float | None:
+        """How closely the best sentence the answer rests on matches the question (MiniLM cosine): the gate
+        `min_confidence` is chosen on the dev split (eval/calibrate.py). It only grows as claims are added."""
+        cited = [sources.sentences[n - 1].similarity for claim in kept for n in claim.supported]
+        return round(max(cited), 4) if cited else None
+
+    @staticmethod
+    def _evidence(numbers: list[int], sources: NumberedSources, meta: dict[str, dict]) -> Evidence:
+        cited = [sources.sentences[n - 1] for n in dict.fromkeys(numbers)]
+        articles = list(dict.fromkeys(c.article_id for c in cited))
+        titles = [str(meta.get(a, {}).get("title", "")) for a in articles]
+        return Evidence.of(cited, titles, [meta.get(a, {}).get("date") for a in articles])
 
     def _other_sides(self, claims: list[Claim], sources: NumberedSources) -> list[Claim]:
         """Quotes, after the answer, the other side's account beside any cited sentence that gives one side's
@@ -193,7 +265,7 @@ class Assistant:
             sentence = sources.sentences[number - 1]
             with self._lock:
                 article = self.store.sentences(sentence.article_id)
-            index = counterpart(sentence, article)
+            index = check.counterpart(sentence, article)
             if index is None or article[index]["id"] in cited:
                 continue
             cited.add(article[index]["id"])
@@ -204,20 +276,20 @@ class Assistant:
             quotes.append(Claim(quote, [], {numbers[article[index]["id"]]: 1.0}, "quoted: the other side's account"))
         return quotes
 
-    def _with_markers(self, answer: Answer, claims: list[Claim], sources: NumberedSources) -> str:
-        renumber: dict[int, int] = {}
-        pieces = []
-        for claim in claims:
-            for number, support in claim.supported.items():
-                if number not in renumber:
-                    renumber[number] = len(renumber) + 1
-                    candidate = sources.sentences[number - 1]
-                    answer.citations.append(self._citation(renumber[number], candidate, support, claim.support_method))
-            markers = "".join(f"[{renumber[n]}]" for n in claim.supported)
-            text = claim.text.rstrip()
-            end = len(text.rstrip(".!?;:"))
-            pieces.append(f"{text[:end]} {markers}{text[end:]}")
-        return " ".join(pieces)
+    def _render(self, answer: Answer, claim: Claim, sources: NumberedSources) -> str:
+        """The claim as answer text with its markers renumbered 1..n in order of first citation (citations are
+        added to `answer` as they first appear)."""
+        markers = ""
+        for number, support in claim.supported.items():
+            candidate = sources.sentences[number - 1]
+            known = next((c.number for c in answer.citations if c.sentence_id == candidate.sentence_id), None)
+            if known is None:
+                known = len(answer.citations) + 1
+                answer.citations.append(self._citation(known, candidate, support, claim.support_method))
+            markers += f"[{known}]"
+        text = claim.text.rstrip()
+        end = len(text.rstrip(".!?;:"))
+        return f"{text[:end]} {markers}{text[end:] or '.'}"
 
     def _extractive(self, answer: Answer, ranked: list[rank.Candidate], notice: str | None) -> None:
         """No model: quote the best-matching sentences (or refuse when none matches well enough)."""

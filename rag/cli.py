@@ -282,11 +282,14 @@ def _span(values: dict) -> str:
     return f"{values['mean']:.3f} [{values['min']:.3f}, {values['max']:.3f}]"
 
 
+SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "eval" / "corpora" / "seeds"
+
+
 @app.command()
 def ui(
     corpus: Annotated[
         Path | None, typer.Option(help="folder or export to build the index from when there is none yet")
-    ] = Path(__file__).resolve().parents[1] / "eval" / "corpora" / "seeds",
+    ] = SAMPLE_CORPUS,
     host: Annotated[str | None, typer.Option(help="address (default 127.0.0.1; set ui_auth if exposed)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default 7860)")] = None,
     config: ConfigOption = None,

@@ -88,20 +88,20 @@ class Settings(BaseSettings):
     llm_connect_timeout: float = 5.0  # seconds to reach the endpoint; a dead endpoint fails this fast
     llm_start_timeout: float = 120.0  # seconds for the local server to load its model
     llm_max_tokens: int = 300
+    llm_seed: int = 1234  # with temperature 0: the same question on the same index gets the same answer
+    # How the answer's JSON schema is enforced: "auto" = OpenAI's json_schema for remote endpoints, none for the
+    # bundled server (its grammar sampler costs ~0.5 s a token here); "json_object" = llama.cpp's json_object+schema
+    # grammar; "none" = only the prompt asks for JSON (parsed leniently; invalid JSON is a refusal).
+    llm_structured_output: Literal["auto", "json_object", "json_schema", "none"] = "auto"
 
     # Retrieval and ranking: passages fused from dense and BM25 hits, then candidate sentences (with their
-    # neighbours) ranked, and the best prompt_sentences of them numbered for the model to cite. The small local
-    # model misses answers among many sentences, so it first sees few; when that gives no verified answer (it
-    # finds none, or what it writes is not supported) it is asked once more with retry_sentences (0 = no retry).
+    # neighbours) ranked, and the best prompt_sentences of them numbered for the model to cite.
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     top_k: int = 6
-    prompt_sentences: int = 5
-    retry_sentences: int = 12
-    # Citations whose support score (the model's P(yes) that the sentence backs the claim) is below this are dropped.
-    support_threshold: float = 0.5
-    # A sentence the model did not cite (a neighbour or a better-ranked one) must clear this higher bar to replace
-    # a failed citation.
-    repair_threshold: float = 0.7
+    prompt_sentences: int = 6
+    # Answers whose best cited sentence is less similar to the question than this (MiniLM cosine) are withheld
+    # (chosen on the dev split from the false-answer vs accuracy curve: eval/calibrate.py).
+    min_confidence: float = 0.0
     # Without an LLM, sentences are quoted only if their cosine similarity to the question reaches this.
     extractive_min_similarity: float = 0.45
 

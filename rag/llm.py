@@ -24,12 +24,14 @@ class LLMUnavailable(RuntimeError):
 
 
 def prompt(name: str, **fields: str) -> str:
-    """The template prompts/<name>.txt with its {fields} filled in."""
-    return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8").format(**fields)
+    """The template prompts/<name>.txt with its {fields} filled in (a prompt without fields is used as written, so
+    it may show JSON)."""
+    text = (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8")
+    return text.format(**fields) if fields else text
 
 
 class LLMClient:
-    """Chat completions, streaming and yes/no judging against the configured endpoint."""
+    """Chat completions, structured streaming and yes/no judging against the configured endpoint."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -45,6 +47,7 @@ class LLMClient:
                 raise LLMUnavailable(f"the local model could not be started: {error}") from None
             base_url = self._server.base_url
         self.endpoint = base_url
+        self._schema_support = settings.llm_structured_output
         self._client = openai.OpenAI(
             base_url=base_url,
             api_key=settings.llm_api_key,
@@ -69,21 +72,48 @@ class LLMClient:
             raise LLMUnavailable(_describe(error, self.endpoint)) from None
         return (response.choices[0].message.content or "").strip()
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> Iterator[str]:
-        """Text deltas as the model writes them."""
+    def stream_json(self, messages: list[dict[str, str]], schema: dict, max_tokens: int | None = None) -> Iterator[str]:
+        """The reply as it is generated, constrained to `schema` where that is switched on (llama.cpp: a grammar;
+        OpenAI-style servers: structured outputs). An endpoint that rejects the schema is asked again without it,
+        and from then on always without it: the prompt itself asks for the same JSON, and the caller parses it."""
+        request = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": 0.0,
+            "seed": self.settings.llm_seed,
+            "max_tokens": max_tokens or self.settings.llm_max_tokens,
+            "stream": True,
+        }
+        response_format = self._response_format(schema)
         try:
-            events = self._client.chat.completions.create(
-                model=self.model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=0.0,
-                max_tokens=max_tokens or self.settings.llm_max_tokens,
-                stream=True,
-            )
+            try:
+                events = self._client.chat.completions.create(
+                    **request, **({"response_format": response_format} if response_format else {})
+                )
+            except openai.BadRequestError:
+                if response_format is None:
+                    raise
+                self._schema_support = "none"
+                events = self._client.chat.completions.create(**request)
             for event in events:
                 if event.choices and event.choices[0].delta.content:
                     yield event.choices[0].delta.content
         except openai.OpenAIError as error:
             raise LLMUnavailable(_describe(error, self.endpoint)) from None
+
+    def _response_format(self, schema: dict) -> dict | None:
+        """llama-cpp-python's server reads a schema only from {"type": "json_object", "schema": ...}; OpenAI and
+        vLLM read {"type": "json_schema", ...}. "auto" sends none to the bundled server: its grammar sampler checks
+        all 151,936 vocabulary entries at every token, ~0.5 s a token on 2 cores (eval/bench_llm.py), and the
+        1.5B model writes this JSON without it."""
+        kind = self._schema_support
+        if kind == "auto":
+            kind = "none" if self._server is not None else "json_schema"
+        if kind == "json_object":
+            return {"type": "json_object", "schema": schema}
+        if kind == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}
+        return None
 
     def probability_yes(self, question: str) -> float:
         """P(the model's one-token reply is "Yes"), from the top log-probabilities of a single forward pass."""

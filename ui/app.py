@@ -21,7 +21,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag.answer import Answer, Citation, DraftWithdrawn
+from rag.answer import Answer, Citation, Progress
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.ingest.load import SUPPORTED_SUFFIXES, InputError
@@ -178,10 +178,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 for event in assistant.stream(text, state.history, filters, int(k)):
                     if isinstance(event, Answer):
                         answer = event
-                    elif isinstance(event, DraftWithdrawn):
-                        draft = ""
-                        yield {chat: [*shown, {"role": "assistant", "content": render.pending_html(draft)}]}
-                    else:
+                    elif isinstance(event, Progress):
+                        pending = render.pending_html(draft, event.message)
+                        yield {chat: [*shown, {"role": "assistant", "content": pending}]}
+                    else:  # a checked claim
                         draft += event
                         yield {chat: [*shown, {"role": "assistant", "content": render.pending_html(draft)}]}
             except ValueError as error:  # empty or over-long question: nothing was asked

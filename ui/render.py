@@ -41,10 +41,11 @@ def _text(value: str) -> str:
     return escape(value).replace("\n", "<br>")
 
 
-def pending_html(draft: str) -> str:
-    """The answer while it streams: the model's draft as plain text (its markers are renumbered after checking)."""
+def pending_html(draft: str, progress: str = "Searching the articles…") -> str:
+    """The answer while it streams: what the assistant is doing until the first checked claim arrives, then the
+    checked claims so far as plain text (links are added when the answer is complete)."""
     if not draft:
-        return '<span class="pending">Searching the articles…</span>'
+        return f'<span class="pending">{escape(progress)}</span>'
     return f'<div class="answer-text draft">{_text(draft)}<span class="cursor">▌</span></div>'
 
 

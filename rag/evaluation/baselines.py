@@ -16,8 +16,8 @@ import time
 from typing import Any
 
 from rag.answer import Answer, Citation, RetrievedPassage
+from rag.check import MARKER
 from rag.config import Settings
-from rag.generate import MARKER
 from rag.store import IndexStore
 
 LLAMAINDEX = "llamaindex-citation"
@@ -96,10 +96,8 @@ class CitationEngineBaseline:
         )
         sources = list(response.source_nodes)
         for number in dict.fromkeys(int(n) for n in MARKER.findall(text)):
-            if 1 <= number <= len(sources):
+            if 1 <= number <= len(sources):  # a marker naming no source is left unresolved (and scores nothing)
                 answer.citations.append(_citation(number, sources[number - 1]))
-            else:
-                answer.dropped_citations.append(number)
         return answer
 
 

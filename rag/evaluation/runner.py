@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer import Answer
+from rag.check import split_claims
 from rag.config import Settings, load_settings
 from rag.evaluation import metrics
 from rag.evaluation.dataset import EvalQuestion, load_eval_set, plain_answers
 from rag.llm import LLMClient, LLMUnavailable, prompt
 from rag.store import IndexStore
-from rag.verify import split_claims
 
 PIPELINE = "pipeline"
 BASELINES = ("bm25-only", "dense-only", "llamaindex-citation")
@@ -158,23 +158,26 @@ def _run_system(
     from tqdm import tqdm
 
     folder.mkdir(parents=True, exist_ok=True)
-    rows: list[dict] = []
+    answers: list[tuple[Answer, str | None]] = []
     desc = f"eval {system.name}" + (f" ({folder.name})" if folder.name.startswith("run") else "")
     bar = tqdm(questions, desc=desc, unit="q", disable=not progress, file=sys.stderr)
-    correct = 0
     for question in bar:
-        error = None
         try:
-            answer = system.ask(question.question)
+            answers.append((system.ask(question.question), None))
         except Exception as exc:  # one failing question must not lose the run: it is scored as wrong
             error = f"{type(exc).__name__}: {exc}"
-            answer = Answer(question=question.question, standalone_question=question.question, text="", mode="refused")
-            answer.notice = error
+            refused = Answer(question=question.question, standalone_question=question.question, text="", mode="refused")
+            refused.notice = error
+            answers.append((refused, error))
+    # scored only once every question is answered: the judge's prompts would otherwise evict the answer prompt's
+    # cached prefix from the LLM server between questions, and the measured latency would not be the product's
+    rows: list[dict] = []
+    for question, (answer, error) in zip(questions, answers, strict=True):
         row = scorer.score(question, answer)
         row["system"], row["error"] = system.name, error
+        if error:  # a crash is not an abstention: it is wrong whatever the question
+            row.update(correct=False, abstention_correct=False, token_f1=0.0)
         rows.append(row)
-        correct += bool(row["correct"])
-        bar.set_postfix(acc=f"{correct}/{len(rows)}")
         (folder / f"{_SAFE_NAME.sub('_', question.id)}.json").write_text(
             json.dumps(row, indent=2, ensure_ascii=False), encoding="utf-8"
         )
@@ -427,8 +430,8 @@ def _summary(
         "retrieval_mode": settings.retrieval_mode,
         "top_k": settings.top_k,
         "prompt_sentences": settings.prompt_sentences,
-        "retry_sentences": settings.retry_sentences,
-        "support_threshold": settings.support_threshold,
+        "min_confidence": settings.min_confidence,
+        "structured_output": settings.llm_structured_output,
         "repeat": len(results[PIPELINE]),
         "embed": f"{settings.embed_backend}:{settings.embed_model}",
         "llm": assistant.model_description,

@@ -1,0 +1,450 @@
+"""Checks in code, before anything is shown: a claim may only state what the sentences it cites state.
+
+A 1.5B model invents numbers, counts the wrong thing, adds "according to ..." that no source makes, and answers a
+question about one town and date from a sentence about another. A yes/no judge run by the same model let such
+claims through (P(yes) 0.52 against a 0.5 bar), so each failure mode is a plain rule here:
+
+- `claim_problems`: every number, date word and name of the claim appears in the sentences it cites (names may
+  also come from the sentence before, or the article's title: "there" is often named one sentence earlier); most of
+  its other content words do too; attribution ("according to", "claimed", "pro-X sources") appears only when the
+  cited sentence carries it, and a cited sentence that gives one side's account is not restated as fact.
+- `answer_type_problems`: the short answer is the kind of thing asked for: a count of the thing asked about (the
+  number stands next to that noun in the cited sentence), a date for "when", a name for "who"/"where".
+- `question_problems`: the question's names, numbers and dates are in the cited sentences (or, for dates, in the
+  cited article's publication date): an answer about another place or day does not answer the question.
+
+Every rule says why it failed, so a withheld answer can be explained. Text is compared after `normalise`: lower
+case, number words as digits, quotes/dashes folded, "al-" dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from rag.ingest.sentences import split_spans
+from rag.rank import Candidate
+
+MARKER = re.compile(r"\[(\d{1,3})\]")
+SIDE = re.compile(r"\bpro-[a-z]+", re.IGNORECASE)  # pro-government, pro-opposition, pro-Turkish, ...
+# One side's account, not just a side named: "pro-opposition sources claim", "pro-government media outlets say".
+ACCOUNT = re.compile(
+    r"\b(pro-[a-z]+)(?:\s+[a-z]+)?\s+(?:sources|media|outlets|activists|reports|accounts|channels|journalists)\b",
+    re.IGNORECASE,
+)
+# Words that attribute a statement to someone. A claim may use one only if its cited sentence uses the same one.
+ATTRIBUTION_WORDS = {
+    "claim": "claim",
+    "claims": "claim",
+    "claimed": "claim",
+    "claiming": "claim",
+    "allege": "allege",
+    "alleged": "allege",
+    "alleges": "allege",
+    "allegedly": "allege",
+    "deny": "deny",
+    "denied": "deny",
+    "denies": "deny",
+    "according": "according",
+    "reportedly": "report",
+    "reported": "report",
+    "reports": "report",
+}
+ACCORDING_TO = re.compile(r"\baccording to ([^,.;]+)", re.IGNORECASE)
+CONTENT_SHARE = 0.6  # share of a claim's other content words that must be in its cited sentences
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+MONTHS = _words("january february march april may june july august september october november december")
+MONTH_ABBREVIATIONS = {m[:3]: m for m in MONTHS} | {"sept": "september"}
+WEEKDAYS = _words("monday tuesday wednesday thursday friday saturday sunday")
+DATE_WORDS = set(MONTHS) | set(WEEKDAYS) | {"yesterday", "today", "tonight", "tomorrow"}
+
+STOPWORDS = set(
+    _words(
+        """a an the and or but if then than that this these those there here of in on at to for from by with without
+        about above below into onto over under after before during between among against through across around near
+        as is are was were be been being has have had do does did doing not no nor so such very can could should
+        would will shall may might must it its he she they them their theirs his her hers him we us our you your i
+        me my who whom whose which what when where why how many much more most some any each every other another all
+        both few also only just still even yet ever again further once same own too up down out off s t
+        said says say told tell according reported reports report reportedly claim claims claimed
+        killed kill kills killing dead died die dies death deaths people person
+        article articles source sources sentence"""
+    )
+)
+GENERIC_COUNTS = {"people", "persons", "person", "individuals", "times", "casualties", "victims", "others"}
+
+ALIASES = [  # names the corpus writes several ways; any one satisfies the others
+    {"isis", "isil", "daesh", "daish", "is"},
+    {"nusra", "jabhat", "fateh"},
+    {"hts", "hayat", "tahrir"},
+    {"saa", "syrian", "syria"},
+    {"us", "usa", "united", "american", "america", "washington"},
+    {"uk", "britain", "british"},
+    {"un", "united", "nations"},
+    {"ypg", "kurdish", "kurds", "sdf"},
+]
+ALIAS_OF = {word: group for group in ALIASES for word in group}
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+_UNITS = {
+    word: value
+    for value, word in enumerate(
+        _words(
+            "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+            "seventeen eighteen nineteen"
+        )
+    )
+}
+_TENS = {
+    word: 10 * value for value, word in enumerate(_words("twenty thirty forty fifty sixty seventy eighty ninety"), 2)
+}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "dozen": 12, "dozens": 12}
+
+
+@dataclass
+class Claim:
+    """One statement of an answer and the numbers of the sources it cites; after checking, `supported` maps the
+    numbers that back it to a support score (1.0 for a check in code), and `problems` says why it was dropped."""
+
+    text: str
+    cited: list[int]
+    supported: dict[int, float] = field(default_factory=dict)
+    support_method: str = "checked in code"
+    problems: list[str] = field(default_factory=list)
+
+
+# --- normalisation ---------------------------------------------------------------------------------------------
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens with number words as digits ("twenty-one" -> "21", "a dozen" -> "12"), thousands
+    separators dropped, "al-" prefixes split off, quotes and dashes folded."""
+    text = unicodedata.normalize("NFKC", text or "").translate(_QUOTES).lower()
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    raw = _TOKEN.findall(text.replace("-", " "))
+    out: list[str] = []
+    index = 0
+    while index < len(raw):
+        word = raw[index]
+        if (word in _UNITS and word != "one") or word in _TENS:  # "one of the allies" is not a count
+            total = _UNITS.get(word, 0) + _TENS.get(word, 0)
+            if word in _TENS and index + 1 < len(raw) and raw[index + 1] in _UNITS and _UNITS[raw[index + 1]] < 10:
+                total += _UNITS[raw[index + 1]]
+                index += 1
+            if index + 1 < len(raw) and raw[index + 1] in _SCALES and raw[index + 1] not in ("dozen", "dozens"):
+                total *= _SCALES[raw[index + 1]]
+                index += 1
+            out.append(str(total))
+        elif word in ("dozen", "dozens") and out and out[-1] == "a":
+            out[-1] = "12"
+        else:
+            out.append(word.rstrip(".,"))
+        index += 1
+    return [t for t in out if t and t != "al"]
+
+
+def stem(word: str) -> str:
+    """A crude stem that makes plural/verb forms and adjectives of places meet: "soldiers" ~ "soldier",
+    "Syrian" ~ "Syria", "killing" ~ "killed"."""
+    if word.isdigit() or len(word) <= 4:
+        return word
+    return word[:5]
+
+
+def _stems(words: Iterable[str]) -> set[str]:
+    return {stem(w) for w in words}
+
+
+def _covered(word: str, text_stems: set[str], text_words: set[str]) -> bool:
+    if word.isdigit():
+        return word in text_words
+    if stem(word) in text_stems or word in text_words:
+        return True
+    return any(alias in text_words for alias in ALIAS_OF.get(word, ()))
+
+
+# --- what a text contains ----------------------------------------------------------------------------------------
+
+
+def numbers(text: str) -> list[str]:
+    """Numbers in the text as digit strings (number words included), not years inside dates only."""
+    return [t for t in tokens(text) if re.fullmatch(r"\d+(?:\.\d+)?", t)]
+
+
+def names(text: str) -> list[str]:
+    """Lower-cased words written with a capital letter that are not the first word of a sentence, stopwords or
+    date words: the names of people, groups and places a statement is about."""
+    found = []
+    for start, end in split_spans(text) or [(0, len(text))]:
+        words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]*", text[start:end])
+        for position, word in enumerate(words):
+            if not word[0].isupper() and not (len(word) > 1 and word[1:2].isupper()):
+                continue
+            for part in tokens(word):
+                if part in STOPWORDS or part in DATE_WORDS or part.isdigit():
+                    continue
+                if position == 0 and not (word.isupper() and len(word) > 1):
+                    continue  # "Seven", "Pro-government": capitalised because they open the sentence
+                found.append(part)
+    return found
+
+
+def date_words(text: str) -> list[str]:
+    words = tokens(text)
+    return [MONTH_ABBREVIATIONS.get(w, w) for w in words if w in DATE_WORDS or w in MONTH_ABBREVIATIONS]
+
+
+def years(text: str) -> list[str]:
+    return [t for t in tokens(text) if re.fullmatch(r"(19|20)\d\d", t)]
+
+
+def content_words(text: str) -> list[str]:
+    return [t for t in tokens(text) if t not in STOPWORDS and not t.isdigit() and len(t) > 2]
+
+
+def attribution(text: str) -> set[str]:
+    """The attribution words ("claim", "deny", "according", ...) and sides ("pro-government") a text uses."""
+    found = {ATTRIBUTION_WORDS[t] for t in re.findall(r"[a-z]+", text.lower()) if t in ATTRIBUTION_WORDS}
+    return found | {side.lower() for side in SIDE.findall(text)}
+
+
+def gives_an_account(text: str) -> bool:
+    """Whether the sentence reports one side's account rather than a fact ("pro-opposition sources claim ...")."""
+    return bool(ACCOUNT.search(text))
+
+
+# --- the checks --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a claim may draw on: the cited sentences (numbers and dates must be there), and for names also the
+    sentence before each and the article titles."""
+
+    sentences: str
+    context: str
+    published: tuple[date, ...] = ()
+
+    @classmethod
+    def of(cls, cited: Sequence[Candidate], titles: Sequence[str] = (), dates: Sequence[str | None] = ()) -> Evidence:
+        sentences = " ".join(c.text for c in cited)
+        context = " ".join([*(c.previous for c in cited), *titles])
+        published = tuple(d for d in (_parse_date(x) for x in dates) if d)
+        return cls(sentences, context, published)
+
+
+def claim_problems(claim: str, evidence: Evidence) -> list[str]:
+    """Why the claim is not stated by its evidence (empty = it is)."""
+    problems = []
+    said = tokens(evidence.sentences)
+    said_words, said_stems = set(said), _stems(said)
+    context = tokens(evidence.context)
+    all_words = said_words | set(context)
+    all_stems = said_stems | _stems(context)
+
+    missing = [n for n in numbers(claim) if n not in said_words]
+    if missing:
+        problems.append(f"number(s) {', '.join(missing)} not in the cited sentence")
+    missing = [d for d in date_words(claim) if d not in set(date_words(evidence.sentences + " " + evidence.context))]
+    if missing:
+        problems.append(f"date word(s) {', '.join(missing)} not in the cited sentence")
+    missing = [n for n in dict.fromkeys(names(claim)) if not _covered(n, all_stems, all_words)]
+    if missing:
+        problems.append(f"name(s) {', '.join(missing)} not in the cited sentence")
+    words = [w for w in dict.fromkeys(content_words(claim)) if w not in DATE_WORDS]
+    if words:
+        share = sum(_covered(w, all_stems, all_words) for w in words) / len(words)
+        if share < CONTENT_SHARE:
+            problems.append(f"only {share:.0%} of the claim's words are in the cited sentence")
+    extra = attribution(claim) - attribution(evidence.sentences) - {"according"}
+    if extra:
+        problems.append(f"attribution ({', '.join(sorted(extra))}) the cited sentence does not make")
+    for who in ACCORDING_TO.findall(claim):
+        if not all(_covered(w, all_stems, all_words) for w in content_words(who)):
+            problems.append(f"'according to {who.strip()}': the cited sentence does not say so")
+    unattributed = not attribution(claim) & attribution(evidence.sentences) and not re.search(
+        r"\b(said|say|says|report|reported|reports|according)\b", claim, re.IGNORECASE
+    )
+    if unattributed and gives_an_account(evidence.sentences):
+        problems.append("states as fact what the cited sentence gives as one side's account")
+    return problems
+
+
+def without_unsupported_attribution(claim: str, evidence: Evidence) -> str:
+    """The claim with an "According to X," lead-in (or ", according to X" ending) removed when the cited
+    sentence does not name X: the figure is the cited sentence's, the attribution was the model's invention."""
+    said = tokens(evidence.sentences + " " + evidence.context)
+    words, word_stems = set(said), _stems(said)
+    for match in ACCORDING_TO.finditer(claim):
+        if all(_covered(w, word_stems, words) for w in content_words(match.group(1))):
+            continue
+        before, after = claim[: match.start()].rstrip(" ,"), claim[match.end() :].lstrip(" ,")
+        rest = (before + (" " if before and after and after[0] not in ".;" else "") + after).strip()
+        if rest:
+            return rest[0].upper() + rest[1:]
+    return claim
+
+
+_DATE_QUESTION = r"when|(?:what|which) (?:date|day|month|year)"
+_NAMED_THINGS = (
+    r"group|faction|organi[sz]ation|militia|person|commander|spokesman|spokeswoman|official|country|town|city|"
+    r"village|province|movement|army|party|minister|leader|agency|outlet|newspaper"
+)
+QUESTION_KIND = [
+    ("count", re.compile(r"\b(how many|how much|what number of|death toll|what toll|number of)\b", re.IGNORECASE)),
+    ("date", re.compile(rf"\b({_DATE_QUESTION})\b", re.IGNORECASE)),
+    (
+        "name",
+        re.compile(rf"\b(who|whom|whose|where|(?:which|what) (?:{_NAMED_THINGS})|what (?:is|was) the name)\b", re.I),
+    ),
+]
+
+
+def question_kind(question: str) -> str | None:
+    for kind, pattern in QUESTION_KIND:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def counted_noun(question: str) -> str | None:
+    """The thing a "how many X" question counts ("How many Syrian soldiers ..." -> "soldiers"), None when generic
+    or not a count."""
+    match = re.search(r"\bhow many ((?:[A-Za-z-]+ ){0,2}?[a-z-]+s)\b", question, re.IGNORECASE)
+    if not match:
+        return None
+    noun = tokens(match.group(1))[-1] if tokens(match.group(1)) else None
+    return None if noun is None or noun in GENERIC_COUNTS else noun
+
+
+def coverage(claim: str, evidence: Evidence) -> float:
+    """Share of the claim's content words, numbers and names that its evidence contains (shown as its support)."""
+    said = tokens(evidence.sentences + " " + evidence.context)
+    words, word_stems = set(said), _stems(said)
+    wanted = list(dict.fromkeys([*content_words(claim), *numbers(claim)]))
+    return sum(_covered(w, word_stems, words) for w in wanted) / len(wanted) if wanted else 1.0
+
+
+def answer_problems(question: str, short_answer: str, evidence: Evidence) -> list[str]:
+    """Why the short answer is not what the evidence says, or not the kind of thing the question asks for (a count
+    of the thing asked about, a date for "when", a name for "who/which/where"); empty = it is fine."""
+    missing = [n for n in numbers(short_answer) if n not in set(tokens(evidence.sentences))]
+    if missing:
+        return [f"the short answer's number(s) {', '.join(missing)} are not in the cited sentences"]
+    answer_words = [w for w in tokens(short_answer) if w not in STOPWORDS]
+    if answer_words and not any(w.isdigit() for w in answer_words) and set(answer_words) <= set(tokens(question)):
+        return ["the short answer only repeats words of the question"]
+    kind = question_kind(question)
+    if kind == "count":
+        found = numbers(short_answer)
+        if not found:
+            return ["a 'how many' question answered without a number"]
+        noun = counted_noun(question)
+        if noun and not any(_counts(evidence.sentences, number, noun) for number in found):
+            return [f"the number is not a count of {noun} in the cited sentence"]
+    elif kind == "date":
+        if not (date_words(short_answer) or years(short_answer)):
+            return ["a 'when' question answered without a date"]
+    elif kind == "name" and not (names(short_answer) or names(f"x {short_answer}")):
+        return ["a 'who/which/where' question answered without a name"]
+    return []
+
+
+def _counts(text: str, number: str, noun: str, window: int = 4) -> bool:
+    """Whether `number` stands before `noun` (within a few words: "20 Syrian soldiers") in the text."""
+    words = tokens(text)
+    target = stem(noun)
+    for index, word in enumerate(words):
+        if word == number and any(stem(w) == target for w in words[index + 1 : index + 1 + window]):
+            return True
+    return False
+
+
+def question_problems(question: str, evidence: Evidence) -> list[str]:
+    """Why the cited sentences are not about what the question asks (empty = they are): its names must be in them
+    (or the sentence before, or the title), its numbers in them, its dates in them or the publication date."""
+    said = tokens(evidence.sentences + " " + evidence.context)
+    words, word_stems = set(said), _stems(said)
+    problems = []
+    missing = [n for n in dict.fromkeys(names(question)) if not _covered(n, word_stems, words)]
+    if missing:
+        problems.append(f"the cited sentences do not mention {', '.join(missing)}")
+    published = {w for d in evidence.published for w in _date_tokens(d)}
+    dates_said = set(date_words(evidence.sentences + " " + evidence.context)) | set(numbers(evidence.sentences))
+    asked_dates = [*date_words(question), *years(question), *_days(question)]
+    missing = [d for d in dict.fromkeys(asked_dates) if d not in dates_said and d not in published]
+    if missing:
+        problems.append(f"the cited sentences are not about {' '.join(missing)}")
+    other = [n for n in numbers(question) if n not in set(years(question)) | set(_days(question))]
+    missing = [n for n in dict.fromkeys(other) if n not in words]
+    if missing:
+        problems.append(f"the cited sentences do not mention {', '.join(missing)}")
+    return problems
+
+
+def _days(text: str) -> list[str]:
+    """Day numbers written next to a month ("March 18", "18 March")."""
+    words = tokens(text)
+    days = []
+    for index, word in enumerate(words):
+        if word.isdigit() and 1 <= int(word) <= 31:
+            neighbours = words[max(0, index - 1) : index] + words[index + 1 : index + 2]
+            if any(MONTH_ABBREVIATIONS.get(n, n) in MONTHS for n in neighbours):
+                days.append(word)
+    return days
+
+
+def _date_tokens(day: date) -> set[str]:
+    return {str(day.year), MONTHS[day.month - 1], str(day.day), WEEKDAYS[day.weekday()]}
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+# --- claims from free text (eval, extractive answers) ------------------------------------------------------------
+
+
+def split_claims(answer: str) -> list[Claim]:
+    """The sentences of an answer text with the [n] markers each carries (markers standing alone belong to the
+    sentence before)."""
+    claims: list[Claim] = []
+    for start, end in split_spans(answer):
+        piece = answer[start:end]
+        cited = list(dict.fromkeys(int(n) for n in MARKER.findall(piece)))
+        text = " ".join(MARKER.sub("", piece).split()).replace(" .", ".").replace(" ,", ",").replace(" ;", ";")
+        if text.strip(" .;,"):
+            claims.append(Claim(text=text, cited=cited))
+        elif cited and claims:
+            claims[-1].cited.extend(n for n in cited if n not in claims[-1].cited)
+    return claims
+
+
+def counterpart(sentence: Candidate, article: list) -> int | None:
+    """Index of the sentence beside `sentence` (up to two away, in its article's catalogue rows) that gives
+    another side's account when `sentence` gives one side's: "pro-opposition sources claim 20 killed" is half the
+    story without the "pro-government sources deny" after it."""
+    sides = _sides(sentence.text, ACCOUNT)
+    if not sides:
+        return None
+    for step in (1, -1, 2, -2):
+        index = sentence.index + step
+        if 0 <= index < len(article) and _sides(article[index]["text"], ACCOUNT) - sides:
+            return index
+    return None
+
+
+def _sides(text: str, pattern: re.Pattern[str] = SIDE) -> set[str]:
+    return {side.lower() for side in pattern.findall(text)}
