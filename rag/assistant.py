@@ -248,12 +248,13 @@ class Assistant:
         cited = [sources.sentences[n - 1].similarity for claim in kept for n in claim.supported]
         return round(max(cited), 4) if cited else None
 
-    @staticmethod
-    def _evidence(numbers: list[int], sources: NumberedSources, meta: dict[str, dict]) -> Evidence:
+    def _evidence(self, numbers: list[int], sources: NumberedSources, meta: dict[str, dict]) -> Evidence:
         cited = [sources.sentences[n - 1] for n in dict.fromkeys(numbers)]
         articles = list(dict.fromkeys(c.article_id for c in cited))
         titles = [str(meta.get(a, {}).get("title", "")) for a in articles]
-        return Evidence.of(cited, titles, [meta.get(a, {}).get("date") for a in articles])
+        with self._lock:
+            texts = [str((self.store.article(a) or {"text": ""})["text"]) for a in articles]
+        return Evidence.of(cited, titles, [meta.get(a, {}).get("date") for a in articles], texts)
 
     def _other_sides(self, claims: list[Claim], sources: NumberedSources) -> list[Claim]:
         """Quotes, after the answer, the other side's account beside any cited sentence that gives one side's

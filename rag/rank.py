@@ -36,6 +36,7 @@ class Candidate:
     orig_end: int
     passage_rank: int  # 1 = from the best passage
     previous: str = ""  # the sentence before it in the article: what "there" or "he" refers to
+    following: str = ""  # the sentence after it (a place is often named just after the figure)
     similarity: float = 0.0
     score: float = 0.0
 
@@ -76,6 +77,7 @@ def from_catalogue(sentences: list, index: int, passage_rank: int) -> Candidate:
         orig_end=row["orig_end"],
         passage_rank=passage_rank,
         previous=sentences[index - 1]["text"] if index else "",
+        following=sentences[index + 1]["text"] if index + 1 < len(sentences) else "",
     )
 
 

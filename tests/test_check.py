@@ -107,6 +107,10 @@ def test_the_cited_sentences_must_be_about_the_asked_place_and_date() -> None:
     sentence = "Warplanes struck a market in Idlib city on Sunday killing 21 people."
     assert check.question_problems(question, said(sentence, published="2016-06-12")) == []
     assert check.question_problems(question, said(sentence, published="2017-06-12"))
+    # the place named elsewhere in the cited article counts (FA-KES articles name it once, in another sentence)
+    elsewhere = Evidence(sentence, "", (), "Airstrikes on Maaret al-Numan. " + sentence)
+    assert check.question_problems("How many died in the market strike in Maaret al-Numan?", elsewhere) == []
+    assert check.names("The US-backed Syrian Democratic Forces advanced.") == ["syrian", "democratic", "forces"]
     # names written another way in the corpus
     assert check.question_problems("What did ISIS claim in Raqqa?", said("Daesh claimed the attack in Raqqa.")) == []
 
@@ -117,3 +121,11 @@ def test_split_claims_keeps_markers_with_their_sentence() -> None:
         ("Seven militants were eliminated.", [1]),
         ("The HQ was destroyed.", [2, 3]),
     ]
+
+
+def test_question_kinds() -> None:
+    assert check.question_kind("How many militants were eliminated?") == "count"
+    assert check.question_kind("What was the death toll of the bombing?") == "count"
+    # "a number of vehicles" is not a count question (sd-17)
+    assert check.question_kind("Near which town did HTS stop a number of Turkish military vehicles?") == "name"
+    assert check.question_kind("On what date did the strike happen?") == "date"

@@ -493,3 +493,23 @@ def test_run_eval_end_to_end(seeds_index, llm_api_base: str, tmp_path: Path) -> 
     assert rows["dev-18"]["answerable"] is False
     assert json.loads((out / "summary.json").read_text())["n"] == 3
     shutil.rmtree(out)
+
+
+def test_a_question_whose_answering_crashed_is_wrong_even_if_unanswerable(seeds_index, tmp_path: Path) -> None:
+    from rag.evaluation.runner import Scorer, System, _run_system
+    from rag.store import IndexStore
+
+    questions = [q for q in load_eval_set(DEV_SET) if q.id in ("dev-02", "dev-18")]  # dev-18 is unanswerable
+
+    def crash(question: str) -> object:
+        raise RuntimeError("endpoint exploded")
+
+    store = IndexStore(seeds_index, create=False)
+    try:
+        rows = _run_system(System("broken", crash, "always fails"), questions, Scorer(store, None), tmp_path, False,
+                           lambda message: None)  # fmt: skip
+    finally:
+        store.close()
+    assert [row["error"] for row in rows] == ["RuntimeError: endpoint exploded"] * 2
+    assert not any(row["correct"] or row["abstention_correct"] for row in rows)
+    assert metrics.aggregate(rows)["accuracy"] == 0.0

@@ -121,7 +121,7 @@ def test_streamed_answer_citation_click_and_follow_up(browser: object, live_app:
     page = open_page(browser, url)
     assert "qwen" in page.locator("#model-info").inner_text().lower()
     ask(page, AFRIN)
-    page.locator("#chat .draft").first.wait_for(timeout=ANSWER_TIMEOUT_MS)  # the draft streams in
+    page.locator("#chat .pending").first.wait_for(timeout=ANSWER_TIMEOUT_MS)  # progress is shown at once
     answer = wait_for_answers(page, 1)
     marker = answer.locator('a.cite[href="#cite-0-1"]')
     assert marker.inner_text() == "[1]"
