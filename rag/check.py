@@ -357,9 +357,10 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
         found = numbers(short_answer)
         if not found:
             return ["a 'how many' question answered without a number"]
-        noun = counted_noun(question)
-        if noun and not any(_counts(evidence.sentences, number, noun) for number in found):
-            return [f"the number is not a count of {noun} in the cited sentence"]
+        noun, outcome = counted_noun(question), asked_outcome(question)
+        if (noun or outcome) and not any(_counts(evidence.sentences, number, noun, outcome) for number in found):
+            asked = " ".join(part for part in (noun, outcome) if part)
+            return [f"the number is not a count of {asked} in the cited sentence"]
     elif kind == "date":
         if not (date_words(short_answer) or years(short_answer)):
             return ["a 'when' question answered without a date"]
@@ -368,12 +369,47 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
     return []
 
 
-def _counts(text: str, number: str, noun: str, window: int = 4) -> bool:
-    """Whether `number` stands before `noun` (within a few words: "20 Syrian soldiers") in the text."""
+OUTCOMES = {  # what happened to the people counted, in the words the corpus uses
+    "killed": _words(
+        "killed killing kills kill dead died die dies death deaths lost eliminated massacred executed slain lives"
+    ),
+    "injured": _words("injured injuring injures injury injuries wounded wounding wounds hurt"),
+    "held": _words("arrested arresting detained detaining captured capturing kidnapped abducted seized held"),
+}
+OUTCOME_OF = {word: outcome for outcome, words in OUTCOMES.items() for word in words}
+
+
+def asked_outcome(question: str) -> str | None:
+    """ "killed", "injured" or "held" when the question counts people that happened to."""
+    return next((OUTCOME_OF[w] for w in tokens(question) if w in OUTCOME_OF), None)
+
+
+def _outcome_of_number(words: list[str], index: int, reach: int = 14) -> str | None:
+    """What the number at `index` counts, by the nearest outcome word: the word just before it ("killing 2
+    soldiers"), else the first one after it before the next number ("15 others injured")."""
+    if index and words[index - 1] in OUTCOME_OF:
+        return OUTCOME_OF[words[index - 1]]
+    for word in words[index + 1 : index + 1 + reach]:
+        if word.isdigit():
+            return None
+        if word in OUTCOME_OF:
+            return OUTCOME_OF[word]
+    return None
+
+
+def _counts(text: str, number: str, noun: str | None, outcome: str | None, window: int = 4) -> bool:
+    """Whether `number` stands before `noun` (within a few words: "20 Syrian soldiers"; "15 others" counts too) and,
+    when the question asks who was killed/injured/held, is the count of that outcome in the text."""
     words = tokens(text)
-    target = stem(noun)
+    target = stem(noun) if noun else None
     for index, word in enumerate(words):
-        if word == number and any(stem(w) == target for w in words[index + 1 : index + 1 + window]):
+        if word != number:
+            continue
+        after = words[index + 1 : index + 1 + window]
+        if target and not any(stem(w) == target or w in ("others", "more") for w in after):
+            continue
+        found = _outcome_of_number(words, index)
+        if outcome is None or found is None or found == outcome:
             return True
     return False
 

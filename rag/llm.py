@@ -90,8 +90,8 @@ class LLMClient:
                 events = self._client.chat.completions.create(
                     **request, **({"response_format": response_format} if response_format else {})
                 )
-            except openai.BadRequestError:
-                if response_format is None:
+            except openai.APIStatusError as error:  # llama-cpp-python answers 500 to a json_schema it cannot read
+                if response_format is None or not (error.status_code in (400, 422) or "response_format" in str(error)):
                     raise
                 self._schema_support = "none"
                 events = self._client.chat.completions.create(**request)

@@ -72,7 +72,13 @@ def test_a_count_must_be_of_the_thing_asked_about() -> None:
     question = "How many civilians were killed in the rocket strike on Afrin on March 18?"
     assert check.answer_problems(question, "Five", said(AFRIN)) == []
     problems = check.answer_problems(question, "15", said(AFRIN))  # 15 counts the injured "others"
-    assert problems and "count of civilians" in problems[0]
+    assert problems and "count of civilians killed" in problems[0]
+    injured = "How many civilians were injured in the rocket strike on Afrin?"
+    assert check.answer_problems(injured, "15", said(AFRIN)) == []  # "15 others injured": the others are civilians
+    assert check.answer_problems(injured, "5", said(AFRIN))
+    sukhna = "How many soldiers did ISIS kill near al-Sukhna?"
+    assert check.answer_problems(sukhna, "2", said(SUKHNA)) == []  # "killing 2 soldiers, injuring a third"
+    assert check.answer_problems("How many militants were eliminated?", "7", said(HQ)) == []
     assert check.answer_problems(question, "several", said(AFRIN)) == [
         "a 'how many' question answered without a number"
     ]

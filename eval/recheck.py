@@ -1,0 +1,71 @@
+"""Re-score a `rag eval` run's recorded model replies with the current checks, without the model.
+
+    python eval/recheck.py REPORT_DIR SET.jsonl --index INDEX_DIR --out NEW_REPORT_DIR [--min-confidence X]
+
+Generation is deterministic (temperature 0, fixed seed) and retrieval does not depend on the checks, so a change to
+`rag/check.py` or to the gates only changes what happens to the same replies: this script replays each question's
+recorded reply (`answer.draft`) through the current pipeline (retrieval, ranking, checks, gates, rendering) and
+writes a new report (citation_precision_judge is then gold-only: no judge runs). It is for the DEV split while
+tuning the checks; report the holdout from real runs. A question whose reply was not recorded (extractive or
+crashed) keeps no answer and is scored as refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from rag.assistant import Assistant
+from rag.config import load_settings
+from rag.evaluation.dataset import load_eval_set
+from rag.evaluation.report import write_report
+from rag.evaluation.runner import PIPELINE, Scorer, System, _run_system, _summary
+
+
+class Replay:
+    """Stands in for the LLM client: answers each question with the reply recorded for it."""
+
+    model = "replay"
+    description = "recorded replies"
+
+    def __init__(self, replies: dict[str, str]) -> None:
+        self.replies = replies
+
+    def stream_json(self, messages: list[dict[str, str]], schema: dict) -> Iterator[str]:
+        question = messages[-1]["content"].rsplit("Question:", 1)[-1].strip()
+        yield self.replies.get(question, "")
+
+    def close(self) -> None:
+        pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("report", type=Path)
+    parser.add_argument("eval_set", type=Path)
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--min-confidence", type=float, default=0.0)
+    args = parser.parse_args()
+    rows = [json.loads(p.read_text()) for p in sorted((args.report / "questions").glob("*.json"))]
+    replies = {" ".join(r["question"].split()): r["answer"].get("draft", "") for r in rows}
+    questions = load_eval_set(args.eval_set)
+    settings = load_settings(index_dir=args.index, min_confidence=args.min_confidence)
+    assistant = Assistant(settings, llm=Replay(replies))  # type: ignore[arg-type]
+    try:
+        scorer = Scorer(assistant.store, None)
+        system = System(PIPELINE, assistant.ask, "recorded replies, current checks")
+        results = {PIPELINE: [_run_system(system, questions, scorer, args.out / "questions", False, lambda m: None)]}
+        summary = _summary(results, questions, settings, assistant, scorer, args.eval_set, None)
+        (args.out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        write_report(args.out, summary, {name: runs[0] for name, runs in results.items()})
+    finally:
+        assistant.store.close()
+    keys = ("false_answer_rate", "accuracy", "abstention_accuracy", "citation_precision_gold")
+    print(" ".join(f"{k} {summary[k]:.3f}" if summary[k] is not None else f"{k} -" for k in keys))
+
+
+if __name__ == "__main__":
+    main()
