@@ -1,4 +1,4 @@
-"""What `Assistant.ask` returns: the answer text, its verified citations, what was retrieved and how long it took.
+"""What `Assistant.ask` returns: the answer text, its checked citations, what was retrieved and how long it took.
 
 Everything here is plain data so an answer serialises to JSON (`Answer.to_dict`) for the CLI, the UI and eval.
 """
@@ -60,7 +60,7 @@ class RetrievedPassage:
 
 @dataclass
 class Answer:
-    """The answer to one question. `mode` says how it was produced: "generated" by the LLM and verified,
+    """The answer to one question. `mode` says how it was produced: "generated" by the LLM and checked,
     "extractive" (no LLM reachable: the best-matching sentences, quoted), or "refused" (nothing in the
     articles supports an answer; `passages` still lists the closest ones, `withheld` what the model wrote and why
     it was not shown)."""
