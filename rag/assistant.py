@@ -165,7 +165,7 @@ class Assistant:
             for token in llm.stream_json(messages, schema):
                 for item in draft.feed(token):
                     if isinstance(item, dict):
-                        claims.append(self._checked(item, query, sources, meta))
+                        claims.append(self._checked(item, sources, meta))
                         kept = [c for c in claims if c.supported]
                         if len(kept) > shown and self._withheld_because(draft, query, kept, sources, meta) is None:
                             for claim in kept[shown:]:
@@ -175,7 +175,7 @@ class Assistant:
             draft.finish()
         with _timed(answer.timings, "check"):
             if not claims and draft.claims:  # read only at the end (no grammar, prose around the JSON)
-                claims = [self._checked(item, query, sources, meta) for item in draft.claims]
+                claims = [self._checked(item, sources, meta) for item in draft.claims]
             kept = [c for c in claims if c.supported]
             answer.draft, answer.confidence = draft.text, self._confidence(kept, sources)
             answer.withheld = [
@@ -193,7 +193,7 @@ class Assistant:
             if len(kept) < len(claims):
                 answer.notice = f"{len(claims) - len(kept)} statement(s) not stated by their sources were left out"
 
-    def _checked(self, item: dict, query: str, sources: NumberedSources, meta: dict[str, dict]) -> Claim:
+    def _checked(self, item: dict, sources: NumberedSources, meta: dict[str, dict]) -> Claim:
         """A claim object of the model's reply, checked against the sentences it cites (`supported` filled when it
         passes, `problems` when not). An "according to X" that no cited sentence makes is removed first. A claim
         its own citations do not state is bound to the one shown sentence that does, if any (the 1.5B model often

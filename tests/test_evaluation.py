@@ -491,7 +491,7 @@ def test_run_eval_end_to_end(seeds_index, llm_api_base: str, tmp_path: Path) -> 
     assert {path.stem for path in (out / "questions" / "run2").glob("*.json")} == chosen
     assert rows["dev-02"]["gold_sentence_ids"], "the gold sentence was located in the index"
     assert rows["dev-18"]["answerable"] is False
-    assert json.loads((out / "summary.json").read_text())["n"] == 3
+    assert json.loads((out / "summary.json").read_text())["n"] == 6
     shutil.rmtree(out)
 
 
