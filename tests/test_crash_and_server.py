@@ -64,7 +64,9 @@ def test_killed_and_interrupted_ingest_leave_previous_index_and_resume(seed_copy
     settings = Settings(index_dir=tmp_path / "index")
     seeds_report = ingest([seed_copy], settings, progress=False)
     export = tmp_path / "more.jsonl"
-    export.write_text("".join(FAKES.read_text(encoding="utf-8").splitlines(keepends=True)[:120]), encoding="utf-8")
+    # 400 articles: enough embedding work that the second, interrupted run is still embedding when SIGINT arrives
+    # (with 120 an idle machine finished the vectors the killed run left before the signal came)
+    export.write_text("".join(FAKES.read_text(encoding="utf-8").splitlines(keepends=True)[:400]), encoding="utf-8")
 
     killed = _start_ingest(export, settings.index_dir)
     _wait_for_embedding_progress(killed)
