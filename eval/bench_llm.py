@@ -23,7 +23,8 @@ from pathlib import Path
 
 from openai import OpenAI
 
-from rag import generate, rank
+from rag import rank
+from rag.answer import generate
 from rag.assistant import Assistant
 from rag.config import load_settings
 from rag.llm_server import LocalLLMServer
@@ -83,7 +84,7 @@ def main() -> None:
                 seconds[name].append(elapsed)
                 per_token[name].append(elapsed / max(1, reply.usage.completion_tokens))
                 data = generate.parse_lenient(reply.choices[0].message.content or "")
-                parsed[name] += bool(data and "answer" in data and isinstance(data.get("claims"), list))
+                parsed[name] += bool(data and "answer" in data and isinstance(data.get("sources"), list))
     finally:
         server.stop()
     print(f"{'variant':<10} {'answer p50 s':>13} {'s/token p50':>12} {'valid JSON':>11}")

@@ -3,7 +3,7 @@
     python eval/recheck.py REPORT_DIR SET.jsonl --index INDEX_DIR --out NEW_REPORT_DIR [--min-confidence X]
 
 Generation is deterministic (temperature 0, fixed seed) and retrieval does not depend on the checks, so a change to
-`rag/check.py` or to the gates only changes what happens to the same replies: this script replays each question's
+`rag/answer/check.py` or to the gates only changes what happens to the same replies: this script replays each question's
 recorded reply (`answer.draft`) through the current pipeline (retrieval, ranking, checks, gates, rendering) and
 writes a new report (citation_precision_judge is then gold-only: no judge runs). It is for the DEV split while
 tuning the checks; report the holdout from real runs. A question whose reply was not recorded (extractive or
@@ -33,7 +33,7 @@ class Replay:
     def __init__(self, replies: dict[str, str]) -> None:
         self.replies = replies
 
-    def stream_json(self, messages: list[dict[str, str]], schema: dict) -> Iterator[str]:
+    def stream_json(self, messages: list[dict[str, str]], schema: dict, max_tokens: int | None = None) -> Iterator[str]:
         question = messages[-1]["content"].rsplit("Question:", 1)[-1].strip()
         yield self.replies.get(question, "")
 

@@ -42,8 +42,8 @@ def _text(value: str) -> str:
 
 
 def pending_html(draft: str, progress: str = "Searching the articles…") -> str:
-    """The answer while it streams: what the assistant is doing until the first checked claim arrives, then the
-    checked claims so far as plain text (links are added when the answer is complete)."""
+    """The answer while it streams: what the assistant is doing until the checked answer arrives, then that text
+    (links are added when the answer is complete)."""
     if not draft:
         return f'<span class="pending">{escape(progress)}</span>'
     return f'<div class="answer-text draft">{_text(draft)}<span class="cursor">▌</span></div>'

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from rag.answer import Answer, Citation, RetrievedPassage
-from rag.check import MARKER
+from rag.answer.check import MARKER
 from rag.config import Settings
 from rag.store import IndexStore
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer import Answer
-from rag.check import split_claims
+from rag.answer.check import split_claims
 from rag.config import Settings, load_settings
 from rag.evaluation import metrics
 from rag.evaluation.dataset import EvalQuestion, load_eval_set, plain_answers

@@ -1,19 +1,21 @@
-"""Checks in code, before anything is shown: a claim may only state what the sentences it cites state.
+"""Checks in code, before anything is shown: the short answer may only say what the sentences it cites say, and
+must answer what was asked.
 
 A 1.5B model invents numbers, counts the wrong thing, adds "according to ..." that no source makes, and answers a
 question about one town and date from a sentence about another. A yes/no judge run by the same model let such
-claims through (P(yes) 0.52 against a 0.5 bar), so each failure mode is a plain rule here:
+answers through (P(yes) 0.52 against a 0.5 bar), so each failure mode is a plain rule here:
 
-- `claim_problems`: every number, date word and name of the claim appears in the sentences it cites (names may
-  also come from the sentence before, or the article's title: "there" is often named one sentence earlier); most of
-  its other content words do too; attribution ("according to", "claimed", "pro-X sources") appears only when the
-  cited sentence carries it, and a cited sentence that gives one side's account is not restated as fact.
-- `answer_type_problems`: the short answer is the kind of thing asked for: a count of the thing asked about (the
+- `stated_problems`: every number, date word and name of the answer appears in the sentences it cites (names may
+  also come from the sentence before or after, or the article's title: "there" is often named one sentence
+  earlier); most of its other content words do too; attribution ("according to", "claimed") appears only when the
+  cited sentence carries it (`without_unsupported_attribution` first removes an "according to X" no source makes).
+- `answer_problems`: the short answer is the kind of thing asked for: a count of the thing asked about (the
   number stands next to that noun in the cited sentence), a date for "when", a name for "who"/"where".
-- `question_problems`: the question's names, numbers and dates are in the cited sentences (or, for dates, in the
-  cited article's publication date): an answer about another place or day does not answer the question.
+- `question_problems`: the question's names, numbers and dates are in the cited articles (or, for dates, their
+  publication dates): an answer about another place or day does not answer the question.
+- `relevant`: which cited sentences to quote beside the answer (those stating part of it).
 
-Every rule says why it failed, so a withheld answer can be explained. Text is compared after `normalise`: lower
+Every rule says why it failed, so a withheld answer can be explained. Text is compared after `tokens`: lower
 case, number words as digits, quotes/dashes folded, "al-" dropped.
 """
 
@@ -218,11 +220,6 @@ def attribution(text: str) -> set[str]:
     return found | {side.lower() for side in SIDE.findall(text)}
 
 
-def gives_an_account(text: str) -> bool:
-    """Whether the sentence reports one side's account rather than a fact ("pro-opposition sources claim ...")."""
-    return bool(ACCOUNT.search(text))
-
-
 # --- the checks --------------------------------------------------------------------------------------------------
 
 
@@ -251,8 +248,8 @@ class Evidence:
         return cls(sentences, context, published, " ".join([*titles, *texts]))
 
 
-def claim_problems(claim: str, evidence: Evidence) -> list[str]:
-    """Why the claim is not stated by its evidence (empty = it is)."""
+def stated_problems(claim: str, evidence: Evidence) -> list[str]:
+    """Why the claim (the short answer) is not stated by its evidence (empty = it is)."""
     problems = []
     said = tokens(evidence.sentences)
     said_words, said_stems = set(said), _stems(said)
@@ -280,12 +277,27 @@ def claim_problems(claim: str, evidence: Evidence) -> list[str]:
     for who in ACCORDING_TO.findall(claim):
         if not all(_covered(w, all_stems, all_words) for w in content_words(who)):
             problems.append(f"'according to {who.strip()}': the cited sentence does not say so")
-    unattributed = not attribution(claim) & attribution(evidence.sentences) and not re.search(
-        r"\b(said|say|says|report|reported|reports|according)\b", claim, re.IGNORECASE
-    )
-    if unattributed and gives_an_account(evidence.sentences):
-        problems.append("states as fact what the cited sentence gives as one side's account")
     return problems
+
+
+def relevant(answer: str, sentences: Sequence[str]) -> list[bool]:
+    """Which cited sentences to quote: the fewest that together state every part of the answer they state (its
+    numbers, names and content words), most-stating first. The model sometimes cites a sentence about the same
+    event beside the one that gives the answer; quoting it would cite what does not support the answer. When none
+    states any part (a bare "yes"), all are kept: the answer passed the checks against all of them together."""
+    wanted = set([*numbers(answer), *content_words(answer), *names(answer)])
+    stated = []
+    for sentence in sentences:
+        said = tokens(sentence)
+        words, word_stems = set(said), _stems(said)
+        stated.append({w for w in wanted if _covered(w, word_stems, words)})
+    keep = [False] * len(sentences)
+    covered: set[str] = set()
+    for index in sorted(range(len(sentences)), key=lambda i: -len(stated[i])):
+        if stated[index] - covered:
+            keep[index] = True
+            covered |= stated[index]
+    return keep if any(keep) else [True] * len(sentences)
 
 
 def without_unsupported_attribution(claim: str, evidence: Evidence) -> str:
@@ -358,7 +370,8 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
         if not found:
             return ["a 'how many' question answered without a number"]
         noun, outcome = counted_noun(question), asked_outcome(question)
-        if (noun or outcome) and not any(_counts(evidence.sentences, number, noun, outcome) for number in found):
+        whose = counted_group(question)
+        if (noun or outcome) and not any(_counts(evidence.sentences, number, noun, outcome, whose) for number in found):
             asked = " ".join(part for part in (noun, outcome) if part)
             return [f"the number is not a count of {asked} in the cited sentence"]
     elif kind == "date":
@@ -397,16 +410,33 @@ def _outcome_of_number(words: list[str], index: int, reach: int = 14) -> str | N
     return None
 
 
-def _counts(text: str, number: str, noun: str | None, outcome: str | None, window: int = 4) -> bool:
+def counted_group(question: str) -> set[str]:
+    """The names that say whose X a "how many X" question counts: "How many Russian soldiers" -> {"russian"},
+    "How many fighters of the Kurdish YPG" -> {"kurdish", "ypg"}; empty when it does not say."""
+    match = re.search(
+        r"\bhow many ((?:[A-Za-z-]+ ){0,2}?[a-z-]+s)((?: of(?: the)?(?: (?-i:[A-Z])[\w-]*)+)?)", question, re.I
+    )
+    return set(names(f"x {match.group(1)}{match.group(2)}")) if match else set()
+
+
+def _counts(
+    text: str, number: str, noun: str | None, outcome: str | None, whose: set[str] = frozenset(), window: int = 4
+) -> bool:
     """Whether `number` stands before `noun` (within a few words: "20 Syrian soldiers"; "15 others" counts too) and,
-    when the question asks who was killed/injured/held, is the count of that outcome in the text."""
+    when the question asks who was killed/injured/held, is the count of that outcome in the text. When the question
+    says whose X it counts, a name between the number and X that the question does not use ("12 Islamist
+    fighters" for "fighters of the Kurdish YPG") makes it the count of someone else's."""
     words = tokens(text)
     target = stem(noun) if noun else None
+    named = set(names(text))
     for index, word in enumerate(words):
         if word != number:
             continue
         after = words[index + 1 : index + 1 + window]
         if target and not any(stem(w) == target or w in ("others", "more") for w in after):
+            continue
+        before_noun = after[: next((i for i, w in enumerate(after) if target and stem(w) == target), 0)]
+        if whose and any(w in named and not _covered(w, _stems(whose), whose) for w in before_noun):
             continue
         found = _outcome_of_number(words, index)
         if outcome is None or found is None or found == outcome:

@@ -76,7 +76,7 @@ class Answer:
     short_answer: str = ""  # the model's short answer ("7", "Jabhat al-Nusra"), when one was shown
     confidence: float | None = None  # cosine(question, best sentence the answer rests on): gated by min_confidence
     draft: str = ""  # the model's raw structured reply, for inspection
-    withheld: list[dict[str, Any]] = field(default_factory=list)  # claims not shown: text, sources, problems
+    withheld: list[dict[str, Any]] = field(default_factory=list)  # the short answer not shown: text, sources, problems
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, plus "total"
 
     @property

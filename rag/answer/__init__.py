@@ -1,0 +1,11 @@
+"""The answer stage: retrieved, ranked sentences in -> a checked, cited `Answer` out.
+
+generate.py  the best sentences numbered for the model, one structured call: {"sources": [n], "answer": "..."}
+check.py     rules in code: the short answer may only say what its cited sentences say, about what was asked
+stage.py     `AnswerStage`: generate -> check -> cite (verbatim quotes of the cited sentences) -> render
+types.py     `Answer`, `Citation`, `Progress`, `RetrievedPassage`: plain data for the API, CLI, UI and eval
+"""
+
+from rag.answer.types import Answer, AnswerMode, Citation, Progress, RetrievedPassage
+
+__all__ = ["Answer", "AnswerMode", "Citation", "Progress", "RetrievedPassage"]
