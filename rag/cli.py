@@ -290,8 +290,11 @@ def ui(
     corpus: Annotated[
         Path | None, typer.Option(help="folder or export to build the index from when there is none yet")
     ] = SAMPLE_CORPUS,
-    host: Annotated[str | None, typer.Option(help="address (default 127.0.0.1; set ui_auth if exposed)")] = None,
+    host: Annotated[str | None, typer.Option(help="address (default 127.0.0.1; another needs ui_auth)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default 7860)")] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="serve on a non-loopback --host without a login (not recommended)")
+    ] = False,
     config: ConfigOption = None,
     index: IndexOption = None,
 ) -> None:
@@ -301,7 +304,7 @@ def ui(
     from rag.store import IndexUnavailable
     from ui.app import launch
 
-    settings = load_settings(config, index_dir=index, ui_host=host, ui_port=port)
+    settings = load_settings(config, index_dir=index, ui_host=host, ui_port=port, ui_insecure=insecure or None)
     try:
         launch(settings, corpus)
     except (InputError, IndexUnavailable, NothingIngested, ValueError, OSError) as error:

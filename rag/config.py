@@ -106,10 +106,12 @@ class Settings(BaseSettings):
     # Without an LLM, sentences are quoted only if their cosine similarity to the question reaches this.
     extractive_min_similarity: float = 0.45
 
-    # The Gradio app: local-only by default; ui_auth "user:password" turns on basic auth when exposed.
+    # The Gradio app: local-only by default. ui_auth "user:password" turns on Gradio's login form (failed attempts
+    # slowed to one a second); any other host without it is refused unless ui_insecure is set.
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
     ui_auth: str | None = None
+    ui_insecure: bool = False
 
     @classmethod
     def settings_customise_sources(

@@ -1,14 +1,17 @@
 """One code path to any OpenAI-compatible endpoint (the project's local llama.cpp server, vLLM, Ollama, OpenAI).
 
-Every call has a connect and a total timeout and no retries, so a dead endpoint costs seconds, not a hang; all
-failures surface as `LLMUnavailable`, which the assistant turns into an extractive answer.
+Every answering call has a connect timeout and one deadline for the whole request (streaming included), and no
+retries, so a dead, silent or trickling endpoint costs at most `llm_timeout`, not a hang; all failures surface as
+`LLMUnavailable`, which the assistant turns into an extractive answer.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
@@ -47,10 +50,11 @@ class LLMClient:
                 raise LLMUnavailable(f"the local model could not be started: {error}") from None
             base_url = self._server.base_url
         self.endpoint = base_url
+        api_key = self._server.api_key if self._server is not None else settings.llm_api_key
         self._schema_support = settings.llm_structured_output
         self._client = openai.OpenAI(
             base_url=base_url,
-            api_key=settings.llm_api_key,
+            api_key=api_key,
             timeout=httpx.Timeout(settings.llm_timeout, connect=settings.llm_connect_timeout),
             max_retries=0,
         )
@@ -61,16 +65,15 @@ class LLMClient:
         return f"{self.model} ({where} {self.endpoint})"
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> str:
-        try:
-            response = self._client.chat.completions.create(
-                model=self.model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=0.0,
-                max_tokens=max_tokens or self.settings.llm_max_tokens,
-            )
-        except openai.OpenAIError as error:
-            raise LLMUnavailable(_describe(error, self.endpoint)) from None
-        return (response.choices[0].message.content or "").strip()
+        request = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": 0.0,
+            "seed": self.settings.llm_seed,
+            "max_tokens": max_tokens or self.settings.llm_max_tokens,
+            "stream": True,
+        }
+        return "".join(self._stream(request, None)).strip()
 
     def stream_json(self, messages: list[dict[str, str]], schema: dict, max_tokens: int | None = None) -> Iterator[str]:
         """The reply as it is generated, constrained to `schema` where that is switched on (llama.cpp: a grammar;
@@ -84,7 +87,23 @@ class LLMClient:
             "max_tokens": max_tokens or self.settings.llm_max_tokens,
             "stream": True,
         }
-        response_format = self._response_format(schema)
+        yield from self._stream(request, self._response_format(schema))
+
+    def _stream(self, request: dict, response_format: dict | None) -> Iterator[str]:
+        """The streamed reply's text, under one deadline for the whole request (`llm_timeout`): httpx's timeouts
+        bound each read, so an endpoint that trickles keep-alives or tokens could otherwise hold the caller for
+        ever; a watchdog closes the response when the deadline passes."""
+        expired = threading.Event()
+        events: Any = None
+
+        def expire() -> None:
+            expired.set()
+            if events is not None:
+                events.response.close()
+
+        watchdog = threading.Timer(self.settings.llm_timeout, expire)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             try:
                 events = self._client.chat.completions.create(
@@ -95,11 +114,27 @@ class LLMClient:
                     raise
                 self._schema_support = "none"
                 events = self._client.chat.completions.create(**request)
+            if expired.is_set():
+                events.response.close()
             for event in events:
+                if expired.is_set():
+                    break
                 if event.choices and event.choices[0].delta.content:
                     yield event.choices[0].delta.content
-        except openai.OpenAIError as error:
-            raise LLMUnavailable(_describe(error, self.endpoint)) from None
+            if expired.is_set():
+                raise httpx.ReadTimeout("deadline")
+        except (openai.OpenAIError, httpx.HTTPError, OSError) as error:
+            if expired.is_set():
+                raise LLMUnavailable(
+                    f"the LLM endpoint {self.endpoint} timed out (no complete reply in {self.settings.llm_timeout:g} s)"
+                ) from None
+            if isinstance(error, openai.OpenAIError):
+                raise LLMUnavailable(_describe(error, self.endpoint)) from None
+            raise LLMUnavailable(f"the LLM endpoint {self.endpoint} failed: {error}") from None
+        finally:
+            watchdog.cancel()
+            if events is not None:
+                events.response.close()  # also when the caller stops reading early: the connection is released
 
     def _response_format(self, schema: dict) -> dict | None:
         """llama-cpp-python's server reads a schema only from {"type": "json_object", "schema": ...}; OpenAI and

@@ -11,13 +11,16 @@ import atexit
 import ctypes
 import hashlib
 import importlib
+import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -76,6 +79,10 @@ class LocalLLMServer:
             raise LLMServerError(f"model file {self.model_path} does not exist")
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        # A fresh key per run: the server answers only requests that carry it, and `_wait_until_ready` checks that
+        # whatever listens on the port knows it, so no prompt goes to another process that took the port first.
+        # Passed in the environment, not on the command line (which any local user can read with `ps`).
+        self.api_key = secrets.token_urlsafe(24)
         handle, log_name = tempfile.mkstemp(prefix="newsrag-llm-", suffix=".log")
         os.close(handle)
         self._log_path = Path(log_name)
@@ -91,7 +98,12 @@ class LocalLLMServer:
         ]  # fmt: skip
         with self._log_path.open("wb") as log:  # the child keeps its own descriptor
             self._process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+                env={**os.environ, "API_KEY": self.api_key},
             )
         atexit.register(self.stop)
         self._wait_until_ready()
@@ -103,12 +115,13 @@ class LocalLLMServer:
                 raise LLMServerError(
                     f"local LLM server exited with code {self._process.returncode}:\n{self.log_tail()}"
                 )
-            try:
-                with urllib.request.urlopen(self.base_url + "/models", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
+            status = _models_status(self.base_url, self.api_key, self.settings.llm_model)
+            if status == "ours" and _models_status(self.base_url, "x" + self.api_key, "") == "refused":
+                return
+            if status != "down":  # it answers, but not only to our key, or not with our model
+                self.stop()
+                raise LLMServerError(f"another process answers on port {self.port}: not sending it prompts")
+            time.sleep(0.3)
         self.stop()
         raise LLMServerError(f"local LLM server not ready after {self.settings.llm_start_timeout:.0f} s")
 
@@ -133,6 +146,24 @@ def _die_with_parent() -> None:
     `stop` are all there is."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _models_status(base_url: str, api_key: str, alias: str) -> str:
+    """What answers GET /models with this key: "ours" (200 listing our model alias), "refused" (401), "down" (no
+    answer yet) or "impostor" (anything else: a server that does not know our key or does not serve our model)."""
+    request = urllib.request.Request(base_url + "/models", headers={"Authorization": f"Bearer {api_key}"})
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            body = response.read(65536)
+    except urllib.error.HTTPError as error:
+        return "refused" if error.code == 401 else "impostor"
+    except OSError:
+        return "down"
+    try:
+        listed = [str(item.get("id")) for item in json.loads(body).get("data", [])]
+    except (ValueError, AttributeError):
+        return "impostor"
+    return "ours" if alias in listed else "impostor"
 
 
 def _free_port() -> int:

@@ -35,11 +35,12 @@ def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def llm_api_base() -> Iterator[str]:
-    """The project's real local LLM server (bundled Qwen2.5 1.5B GGUF), started once for the whole session;
-    tests point `Settings(llm_api_base=...)` at it so each Assistant does not start its own."""
+def llm_endpoint() -> Iterator[dict[str, str]]:
+    """The project's real local LLM server (bundled Qwen2.5 1.5B GGUF), started once for the whole session, as
+    the settings that reach it (its address and its per-run key): `settings.model_copy(update=llm_endpoint)`, so
+    each Assistant does not start its own."""
     server = LocalLLMServer(Settings())
-    yield server.base_url
+    yield {"llm_api_base": server.base_url, "llm_api_key": server.api_key}
     server.stop()
 
 

@@ -60,3 +60,10 @@ def test_ingest_stats_and_show(seed_copy: Path, tmp_path: Path):
 def test_stats_without_an_index_is_a_clear_error(tmp_path: Path):
     result = _rag("stats", "--index", str(tmp_path / "none"))
     assert result.returncode == 2 and "run `rag ingest PATH` first" in result.stderr
+
+
+def test_ui_refuses_to_serve_the_network_without_a_login(tmp_path: Path):
+    result = _rag("ui", "--host", "0.0.0.0", "--index", str(tmp_path / "index"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "refusing to serve on 0.0.0.0 without a login" in result.stderr
+    assert not (tmp_path / "index").exists()  # refused before anything was built or started

@@ -456,7 +456,7 @@ def test_scorer_locates_evidence_and_scores_citations(seeds_index) -> None:
 
 
 @pytest.mark.slow
-def test_run_eval_end_to_end(seeds_index, llm_api_base: str, tmp_path: Path) -> None:
+def test_run_eval_end_to_end(seeds_index, llm_endpoint: dict[str, str], tmp_path: Path) -> None:
     """Three dev questions (one unanswerable) through the real pipeline, model and judge."""
     from rag.evaluation import run_eval
 
@@ -464,7 +464,7 @@ def test_run_eval_end_to_end(seeds_index, llm_api_base: str, tmp_path: Path) -> 
     lines = [line for line in DEV_SET.read_text().splitlines() if json.loads(line)["id"] in chosen]
     subset = tmp_path / "subset.jsonl"
     subset.write_text("\n".join(lines) + "\n")
-    settings = seeds_index.model_copy(update={"llm_api_base": llm_api_base})
+    settings = seeds_index.model_copy(update=llm_endpoint)
     corpus = seeds_index.index_dir.parent / "seeds"  # the fixture's own copy: the index is already up to date
     messages: list[str] = []
     out = tmp_path / "report"

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
+from rag import llm_server
+from rag.config import Settings
 from rag.llm_server import BUNDLED_MODEL_SHA256, bundled_model_path, ensure_bundled_model
 
 STARTER = """
@@ -42,3 +49,39 @@ def test_server_dies_with_the_process_that_started_it():
         time.sleep(0.2)
     os.kill(server_pid, 9)
     pytest.fail("the LLM server outlived its owner")
+
+
+class _Impostor(http.server.BaseHTTPRequestHandler):
+    """Another local process on the port: answers every request, with any key, as if it served our model."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"object": "list", "data": [{"id": Settings().llm_model}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_no_prompt_goes_to_another_process_that_holds_the_port(monkeypatch: pytest.MonkeyPatch):
+    impostor = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Impostor)
+    threading.Thread(target=impostor.serve_forever, daemon=True).start()
+    monkeypatch.setattr(llm_server, "_free_port", lambda: impostor.server_address[1])
+    try:
+        with pytest.raises(llm_server.LLMServerError, match="another process answers on port"):
+            llm_server.LocalLLMServer(Settings())
+    finally:
+        impostor.shutdown()
+
+
+@pytest.mark.slow
+def test_the_bundled_server_answers_only_requests_with_its_key(llm_endpoint: dict[str, str]):
+    models = llm_endpoint["llm_api_base"] + "/models"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(models, timeout=5)
+    assert refused.value.code == 401
+    alias = Settings().llm_model
+    assert llm_server._models_status(llm_endpoint["llm_api_base"], llm_endpoint["llm_api_key"], alias) == "ours"
+    assert llm_server._models_status(llm_endpoint["llm_api_base"], "guess", alias) == "refused"

@@ -25,7 +25,7 @@ from rag.assistant import Assistant
 from rag.config import Settings
 from rag.store import IndexStore
 from ui import render
-from ui.app import Session, _filters, _lookup, build_app, parse_auth, serve
+from ui.app import Session, SlowLogin, _filters, _lookup, build_app, check_exposure, parse_auth, serve
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -82,8 +82,8 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def live_app(seeds_index: Settings, llm_api_base: str) -> Iterator[tuple[str, Assistant]]:
-    with running_app(seeds_index.model_copy(update={"llm_api_base": llm_api_base})) as app:
+def live_app(seeds_index: Settings, llm_endpoint: dict[str, str]) -> Iterator[tuple[str, Assistant]]:
+    with running_app(seeds_index.model_copy(update=llm_endpoint)) as app:
         yield app
 
 
@@ -333,3 +333,20 @@ def test_form_filters_and_auth_setting_are_validated() -> None:
     assert parse_auth("alice:se:cret") == ("alice", "se:cret") and parse_auth(None) is None
     with pytest.raises(ValueError, match="user:password"):
         parse_auth("alice")
+
+
+def test_serving_beyond_this_machine_needs_a_login_or_an_explicit_insecure_flag() -> None:
+    with pytest.raises(ValueError, match=r"refusing to serve on 0\.0\.0\.0 without a login"):
+        check_exposure("0.0.0.0", None, insecure=False)
+    check_exposure("0.0.0.0", ("alice", "secret"), insecure=False)
+    check_exposure("0.0.0.0", None, insecure=True)
+    check_exposure("127.0.0.1", None, insecure=False)
+
+
+def test_failed_logins_wait_before_answering(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("ui.app.time.sleep", waits.append)
+    login = SlowLogin("alice", "se:cret", delay=1.5)
+    assert login("alice", "se:cret") and waits == []
+    assert not login("alice", "guess") and not login("mallory", "se:cret") and not login("", "")
+    assert waits == [1.5, 1.5, 1.5]

@@ -8,6 +8,7 @@ private indexes); `launch` is what the command runs.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import shutil
 import sys
@@ -286,12 +287,42 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def serve(demo: gr.Blocks, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True) -> str:
+class SlowLogin:
+    """Gradio's login form check (a form and a session cookie, not HTTP basic auth): compares in constant time,
+    and every failed attempt waits `delay` seconds while holding a lock, so guessing runs at most one try per
+    `delay` seconds however many requests are sent at once."""
+
+    def __init__(self, user: str, password: str, delay: float = 1.0) -> None:
+        self.user, self.password, self.delay = user.encode(), password.encode(), delay
+        self._failures = threading.Lock()
+
+    def __call__(self, user: str, password: str) -> bool:
+        right_user = hmac.compare_digest(user.encode(), self.user)
+        if hmac.compare_digest(password.encode(), self.password) and right_user:
+            return True
+        with self._failures:
+            time.sleep(self.delay)
+        return False
+
+
+def check_exposure(host: str, auth: tuple[str, str] | None, insecure: bool) -> None:
+    """Serving beyond this machine without a login gives everyone on the network the assistant and its articles:
+    refused unless explicitly asked for."""
+    if host not in LOCAL_HOSTS and auth is None and not insecure:
+        raise ValueError(
+            f"refusing to serve on {host} without a login: set ui_auth (RAG_UI_AUTH=user:password), bind to "
+            "127.0.0.1, or pass --insecure (RAG_UI_INSECURE=true) to serve it to the network anyway"
+        )
+
+
+def serve(
+    demo: gr.Blocks, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True, delay: float = 1.0
+) -> str:
     """Starts the server (blocking unless `block` is false) and returns its URL."""
     _, url, _ = demo.launch(
         server_name=host,
         server_port=port,
-        auth=auth,
+        auth=SlowLogin(*auth, delay=delay) if auth else None,
         css=CSS,
         prevent_thread_lock=not block,
         quiet=not block,
@@ -322,8 +353,9 @@ def launch(settings: Settings, corpus: Path | None = None) -> None:
     def say(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    check_exposure(settings.ui_host, auth, settings.ui_insecure)
     if settings.ui_host not in LOCAL_HOSTS and auth is None:
-        say(f"warning: serving on {settings.ui_host} without a password; set ui_auth (RAG_UI_AUTH=user:password)")
+        say(f"warning: serving on {settings.ui_host} to the network WITHOUT a login (--insecure)")
     assistant = open_assistant(settings, corpus, say)
     say(f"model: {assistant.model_description}")
     try:
