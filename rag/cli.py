@@ -23,7 +23,9 @@ IndexOption = Annotated[Path | None, typer.Option("--index", help="index folder 
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="folders or .jsonl/.csv exports; none = re-ingest")] = None,
     prune: Annotated[bool, typer.Option(help="drop articles whose files were deleted")] = False,
-    rebuild: Annotated[bool, typer.Option(help="clear the index and re-embed everything")] = False,
+    rebuild: Annotated[
+        bool, typer.Option(help="re-embed everything into a new collection; the old index serves until it is done")
+    ] = False,
     column: Annotated[
         list[str] | None, typer.Option(help="export column mapping FIELD=COLUMN, e.g. --column text=body")
     ] = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import secrets
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -110,19 +111,40 @@ class IndexStore:
     # --- Chroma --------------------------------------------------------------------------------------------
 
     @property
+    def collection_name(self) -> str:
+        """The active Chroma collection: the catalogue names it, so a rebuild can fill a new one beside it and switch
+        in the same transaction that commits the new catalogue."""
+        return self.get_meta("collection") or self.settings.collection
+
+    @property
     def collection(self) -> Any:
         """The Chroma collection: local PersistentClient under index_dir, or a Chroma server when configured."""
         if self._collection is None:
             self._collection = self._client().get_or_create_collection(
-                self.settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
+                self.collection_name, embedding_function=None, metadata={"hnsw:space": "cosine"}
             )
         return self._collection
 
-    def drop_vectors(self) -> None:
-        """Delete the whole collection (a rebuild may change the embedding dimension)."""
-        if self.settings.collection in {c.name for c in self._client().list_collections()}:
-            self._client().delete_collection(self.settings.collection)
-        self._collection = None
+    def start_new_collection(self) -> str:
+        """A fresh, empty collection beside the active one, which this store writes to from now on (a rebuild:
+        the active one stays untouched, and in use, until the new catalogue commits)."""
+        name = f"{self.settings.collection}-g{self.generation + 1}-{secrets.token_hex(3)}"
+        self._collection = self._client().get_or_create_collection(
+            name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
+        return name
+
+    def drop_other_collections(self) -> list[str]:
+        """Delete this index's collections other than the active one: the one a rebuild replaced, or the half
+        filled one an interrupted rebuild left."""
+        client, active, base = self._client(), self.collection_name, self.settings.collection
+        dropped = []
+        for item in client.list_collections():
+            name = getattr(item, "name", item)
+            if name != active and (name == base or name.startswith(base + "-g")):
+                client.delete_collection(name)
+                dropped.append(name)
+        return dropped
 
     def _client(self) -> Any:
         import chromadb

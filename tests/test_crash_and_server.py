@@ -23,9 +23,9 @@ BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
 
 
-def _start_ingest(export: Path, index_dir: Path) -> subprocess.Popen:
+def _start_ingest(export: Path, index_dir: Path, *options: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(BIN / "rag"), "ingest", str(export), "--index", str(index_dir)],
+        [str(BIN / "rag"), "ingest", str(export), "--index", str(index_dir), *options],
         stderr=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -94,6 +94,30 @@ def test_killed_and_interrupted_ingest_leave_previous_index_and_resume(seed_copy
     assert report["reused_chunks"] > seeds_report.chunks
     store = IndexStore(settings, create=False)
     assert store.chunk_ids() == store.vector_ids()  # orphans adopted, nothing stale left
+    store.close()
+
+    # A rebuild killed while it embeds leaves the previous index whole and in use; the next run drops its leftovers.
+    rebuild = _start_ingest(export, settings.index_dir, "--rebuild")
+    _wait_for_embedding_progress(rebuild)
+    rebuild.send_signal(signal.SIGKILL)
+    rebuild.wait(30)
+    _check_previous_index(settings, articles=report["articles"])
+    assert subprocess.run([str(BIN / "rag"), "ingest", "--index", str(settings.index_dir)], check=True).returncode == 0
+    store = IndexStore(settings, create=False)
+    assert [c.name for c in store._client().list_collections()] == [store.collection_name]
+    store.close()
+
+
+def test_a_first_ingest_killed_early_still_knows_its_root(tmp_path: Path):
+    export = tmp_path / "first.jsonl"
+    export.write_text("".join(FAKES.read_text(encoding="utf-8").splitlines(keepends=True)[:200]), encoding="utf-8")
+    index_dir = tmp_path / "index"
+    killed = _start_ingest(export, index_dir)
+    _wait_for_embedding_progress(killed)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(30)
+    store = IndexStore(Settings(index_dir=index_dir), create=False)
+    assert store.roots() == [str(export.resolve())]  # a plain `rag ingest` resumes it
     store.close()
 
 

@@ -137,8 +137,14 @@ def test_rebuild_re_embeds_everything(seeds_index: Settings, tmp_path: Path):
     index_copy = tmp_path / "index"
     shutil.copytree(seeds_index.index_dir, index_copy)
     settings = Settings(index_dir=index_copy)
+    before = IndexStore(settings)
+    old_collection = before.collection_name
+    before.close()
     report = ingest([], settings, rebuild=True, progress=False)
     assert report.articles == 4 and report.embedded_chunks == report.chunks and report.reused_chunks == 0
     store = IndexStore(settings)
     assert store.chunk_ids() == store.vector_ids()
+    # built beside the old collection, switched to at the commit, the old one then dropped
+    assert store.collection_name != old_collection
+    assert [c.name for c in store._client().list_collections()] == [store.collection_name]
     store.close()

@@ -80,12 +80,16 @@ def ingest(
     try:
         with store.writer_lock():
             _check_embedder(store, settings, rebuild)
+            store.drop_other_collections()  # what an interrupted rebuild left half filled
             explicit = [path.resolve() for path in paths]
             for path in explicit:
                 if not path.exists():
                     raise InputError(f"{path} does not exist")
             roots = list(dict.fromkeys([*store.roots(), *map(str, explicit)]))
             report.roots = roots
+            if roots != store.roots():  # saved before any file is read: a run killed early still knows its roots
+                with store.db:
+                    store.set_meta("roots", json.dumps(roots))
             files_by_root: dict[str, list[Path]] = {}
             for root in roots:
                 try:
@@ -114,22 +118,27 @@ def ingest(
             root_of = {record.locator: root for root, record in records}
             stage.lap("clean_dedup_split")
 
-            retained = _retained_articles(store, prepared, set(stamps), prune)
+            retained = _retained_articles(store, prepared, set(stamps), prune or rebuild)
             report.retained_articles = len(retained)
             if not prepared.articles and not retained:
                 raise NothingIngested(report)
 
-            vectors_before = store.vector_ids()
+            # A rebuild embeds everything into a new collection beside the active one; the catalogue commit
+            # switches to it, so a rebuild killed at any point leaves the previous index whole and in use.
+            collection = store.start_new_collection() if rebuild else None
+            vectors_before = set() if rebuild else store.vector_ids()
             _embed_missing(store, settings, prepared, vectors_before, report, progress)
             stage.lap("embed")
 
             old_ids = {row[0] for row in store.db.execute("SELECT id FROM articles")}
-            _commit_catalogue(store, settings, prepared, retained, root_of, stamps, roots, report)
+            _commit_catalogue(store, settings, prepared, retained, root_of, stamps, roots, report, collection)
             report.removed_articles = len(old_ids - {a.id for a in prepared.articles} - retained)
 
             stale = vectors_before - store.chunk_ids()
             store.delete_vectors(stale)
             report.deleted_chunks = len(stale)
+            if rebuild:
+                store.drop_other_collections()
             store.save_bm25(store.chunk_nodes())
             stage.lap("store")
             report.seconds["total"] = round(time.perf_counter() - started, 3)
@@ -143,21 +152,11 @@ def ingest(
 def _check_embedder(store: IndexStore, settings: Settings, rebuild: bool) -> None:
     current = embedder_name(settings)
     built_with = store.get_meta("embedder")
-    if rebuild:
-        _clear(store)
-    elif built_with and built_with != current:
+    if not rebuild and built_with and built_with != current:
         raise IndexUnavailable(
             f"the index at {settings.index_dir} was built with {built_with}, but {current} is configured; "
             "re-run with --rebuild to re-embed everything"
         )
-
-
-def _clear(store: IndexStore) -> None:
-    with store.db:
-        for table in ("files", "skipped", "articles", "sentences", "chunks", "duplicates", "removed"):
-            store.db.execute(f"DELETE FROM {table}")
-        store.set_meta("generation", str(store.generation + 1))
-    store.drop_vectors()
 
 
 def _up_to_date(store: IndexStore, settings: Settings, stamps: dict, roots: list[str]) -> bool:
@@ -276,8 +275,10 @@ def _commit_catalogue(
     stamps: dict,
     roots: list[str],
     report: IngestReport,
+    collection: str | None = None,
 ) -> None:
-    """Replace the catalogue in one transaction: readers see the old index or the new one, never a mix."""
+    """Replace the catalogue in one transaction: readers see the old index or the new one, never a mix. With
+    `collection` (a rebuild), the new catalogue's vectors are in that collection, made the active one here."""
     db = store.db
     with db:
         keep = sorted(retained)
@@ -355,6 +356,8 @@ def _commit_catalogue(
         db.executemany("INSERT OR REPLACE INTO skipped VALUES (?,?)", [(s.locator, s.reason) for s in report.skipped])
         store.set_meta("generation", str(store.generation + 1))
         store.set_meta("roots", json.dumps(roots))
+        if collection is not None:
+            store.set_meta("collection", collection)
         store.set_meta("settings", settings.ingest_fingerprint())
         store.set_meta("embedder", embedder_name(settings))
 
