@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     ui_port: int = 7860
     ui_auth: str | None = None
     ui_insecure: bool = False
+    # Server folders the UI's "Add articles" may read (named by path). Empty: only uploads, no server paths at all.
+    ui_server_folders: list[Path] = []
 
     @classmethod
     def settings_customise_sources(

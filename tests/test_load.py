@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.ingest.load import InputError, load_path
+from rag.ingest.load import InputError, inside_allowed, list_input_files, load_path
 from rag.schema import SkippedRecord, SourceRecord
 from tests.conftest import SEEDS
 
@@ -112,3 +112,28 @@ def test_html_goes_through_trafilatura(tmp_path: Path):
     assert record.fmt == "html" and record.title == "Attack repelled"
     assert "Two soldiers were wounded" in record.text
     assert "Home | World" not in record.text
+
+
+def test_a_symlink_inside_an_ingested_folder_does_not_lead_out_of_it(tmp_path: Path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("A private note that is not an article.", encoding="utf-8")
+    root = tmp_path / "articles"
+    root.mkdir()
+    (root / "story.txt").write_text("A story.", encoding="utf-8")
+    (root / "link.txt").symlink_to(outside)
+    (root / "inner").mkdir()
+    (root / "inner" / "alias.txt").symlink_to(root / "story.txt")  # inside: still read
+    assert list_input_files(root) == [root / "inner" / "alias.txt", root / "story.txt"]
+
+
+def test_server_paths_are_read_only_inside_the_allowed_folders(tmp_path: Path):
+    allowed = tmp_path / "news"
+    (allowed / "2020").mkdir(parents=True)
+    (allowed / "escape").symlink_to(tmp_path)
+    assert inside_allowed(str(allowed / "2020"), [allowed]) == (allowed / "2020").resolve()
+    for hostile in ("/etc", "~", str(allowed / ".." / ".."), str(allowed / "escape"), "../../etc/passwd"):
+        with pytest.raises(InputError, match="is not inside the folders this app may read from") as refused:
+            inside_allowed(hostile, [allowed])
+        assert str(tmp_path) not in str(refused.value).replace(hostile, "")  # names only what was typed
+    with pytest.raises(InputError):
+        inside_allowed(str(allowed / "2020"), [])

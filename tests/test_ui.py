@@ -180,6 +180,9 @@ def test_endpoint_down_empty_and_long_questions(browser: object, seeds_index: Se
         assert answer.locator("a.cite").count() >= 1
         assert "Turkistan Islamic Party" in answer.inner_text()
         screenshot(page, "extractive.png")
+        page.get_by_role("button", name="Add articles").click()
+        page.locator("#add").wait_for()
+        assert page.locator("#ingest-paths textarea").count() == 0  # no server folders unless some are allowed
 
         ask(page, "   ")
         page.locator("#status .notice-error").wait_for()
@@ -219,7 +222,7 @@ def test_date_filter_and_passage_slider_shape_what_is_retrieved(browser: object,
 @pytest.mark.slow
 @needs_browser
 def test_empty_index_upload_skip_report_and_escaped_article(browser: object, tmp_path: Path) -> None:
-    settings = Settings(index_dir=tmp_path / "index", llm_enabled=False)
+    settings = Settings(index_dir=tmp_path / "index", llm_enabled=False, ui_server_folders=[tmp_path / "allowed"])
     IndexStore(settings).close()
     upload = tmp_path / "upload" / "bridge.txt"
     upload.parent.mkdir()
@@ -230,8 +233,8 @@ def test_empty_index_upload_skip_report_and_escaped_article(browser: object, tmp
         'A photo caption read <img src="x" onerror="window.pwned = 2"> before it was removed.\n',
         encoding="utf-8",
     )
-    folder = tmp_path / "folder"
-    folder.mkdir()
+    folder = tmp_path / "allowed" / "folder"
+    folder.mkdir(parents=True)
     (folder / "scan.pdf").write_bytes(b"%PDF-1.4 not an article")
 
     with running_app(settings) as (url, _):

@@ -25,7 +25,7 @@ import gradio as gr
 from rag.answer import Answer, Citation, Progress
 from rag.assistant import Assistant
 from rag.config import Settings
-from rag.ingest.load import SUPPORTED_SUFFIXES, InputError
+from rag.ingest.load import SUPPORTED_SUFFIXES, InputError, inside_allowed
 from rag.ingest.pipeline import NothingIngested, ingest
 from rag.retrieve import Filters
 from rag.store import IndexStore, IndexUnavailable
@@ -154,7 +154,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     label="Upload files (.txt, .md, .html, .jsonl, .csv)",
                 )
                 paths = gr.Textbox(
-                    label="…or folders/files on this machine (one per line)", lines=3, elem_id="ingest-paths"
+                    label="…or folders/files on the server, inside "
+                    + ", ".join(str(root) for root in settings.ui_server_folders)
+                    + " (one per line)",
+                    lines=3,
+                    elem_id="ingest-paths",
+                    visible=bool(settings.ui_server_folders),  # off unless folders are allowed (ui_server_folders)
                 )
             add_button = gr.Button("Add to index", elem_id="add")
             ingest_view = gr.HTML("", elem_id="ingest-report")
@@ -221,7 +226,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             return view, gr.Tabs(selected="article-tab")
 
         def add_articles(files: list[str] | None, folders: str, progress: Any = INGEST_PROGRESS) -> Any:
-            targets = [Path(line.strip()).expanduser() for line in (folders or "").splitlines() if line.strip()]
+            named = [line.strip() for line in (folders or "").splitlines() if line.strip()]
+            if named and not settings.ui_server_folders:
+                return render.message_html("Server folders cannot be added here."), gr.skip(), gr.skip()
+            try:
+                targets = [inside_allowed(line, settings.ui_server_folders) for line in named]
+            except InputError as error:
+                return render.message_html(f"Could not add: {error}"), gr.skip(), gr.skip()
             if files:
                 targets.append(_store_uploads(files, settings.index_dir / "uploads"))
             if not targets:

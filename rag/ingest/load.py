@@ -32,18 +32,32 @@ class FileStamp:
 
 
 def list_input_files(root: Path) -> list[Path]:
-    """Every file under root (or root itself), sorted, hidden files and folders excluded."""
+    """Every file under root (or root itself), sorted, hidden files and folders excluded, and files whose real path
+    is outside the root (a symlink inside an ingested folder is not a way out of it)."""
     if not root.exists():
         raise InputError(f"{root} does not exist")
     if root.is_file():
         return [root]
     if not root.is_dir():
         raise InputError(f"{root} is neither a file nor a folder")
+    real_root = root.resolve()
     return sorted(
         path
         for path in root.rglob("*")
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts)
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+        and path.resolve().is_relative_to(real_root)
     )
+
+
+def inside_allowed(named: str, allowed: list[Path]) -> Path:
+    """The real path of a user-named server path, if it lies inside one of the allowed folders (after `~`, `..`
+    and symlinks are resolved). The error names only what the user typed, and says nothing of whether a path
+    outside the allowed folders exists."""
+    path = Path(named).expanduser().resolve()
+    if not any(path.is_relative_to(Path(root).expanduser().resolve()) for root in allowed):
+        raise InputError(f"“{named}” is not inside the folders this app may read from")
+    return path
 
 
 def stamp(path: Path) -> FileStamp:
