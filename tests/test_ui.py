@@ -353,3 +353,22 @@ def test_failed_logins_wait_before_answering(monkeypatch: pytest.MonkeyPatch) ->
     assert login("alice", "se:cret") and waits == []
     assert not login("alice", "guess") and not login("mallory", "se:cret") and not login("", "")
     assert waits == [1.5, 1.5, 1.5]
+
+
+def test_gradio_client_asks_through_the_api_and_gets_citations(seeds_index: Settings, tmp_path: Path) -> None:
+    from gradio_client import Client
+
+    settings = seeds_index.model_copy(update={"llm_enabled": False})  # extractive: quick, and cited all the same
+    with running_app(settings) as (url, _):
+        client = Client(url, verbose=False, download_files=str(tmp_path))
+        answer = client.predict(AFRIN, api_name="/ask")
+        assert answer["mode"] == "extractive" and answer["citations"]
+        cited = answer["citations"][0]
+        assert "Five civilians were reportedly killed" in cited["text"] and cited["end"] > cited["start"]
+        assert client.predict(AFRIN, "2030-01-01", api_name="/ask")["abstained"]  # filters work
+        with pytest.raises(Exception, match="YYYY-MM-DD"):
+            client.predict(AFRIN, "March 2019", api_name="/ask")
+        # the page's own events are not endpoints: nothing else can be called, "add_articles" least of all
+        assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/ask"]
+        with pytest.raises(ValueError, match="add_articles"):
+            client.predict(None, "/etc", api_name="/add_articles")

@@ -117,7 +117,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         return render.header_html(assistant.model_description, articles, chunks, str(settings.index_dir))
 
     with gr.Blocks(title="newsrag") as demo:
-        header_view = gr.HTML(header, elem_id="header")
+        header_view = gr.HTML(header(), elem_id="header")
         session = gr.State(Session())
         with gr.Row():
             with gr.Column(scale=5):
@@ -248,15 +248,35 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             summary = render.ingest_report_html(report.to_dict(), messages, failed)
             return summary, gr.update(choices=catalogue.sources()), header()
 
+        def ask_api(
+            question: str, date_from: str = "", date_to: str = "", sources: list[str] | None = None, top_k: int = 0
+        ) -> dict:
+            """One question, no conversation: the whole answer as JSON (text, mode, short answer, citations with
+            article, sentence and character offsets, retrieved passages, timings). The app's only API endpoint."""
+            try:
+                filters = _filters(date_from, date_to, sources)
+                return assistant.ask(question, filters=filters, top_k=top_k or None).to_dict()
+            except ValueError as error:
+                raise gr.Error(str(error)) from None
+
+        # The page's own events are not API endpoints (gradio_client could otherwise call "add_articles" directly);
+        # `/ask` above is the supported interface.
+        private: Any = {"api_visibility": "private"}
         ask_inputs = [question, chat, session, date_from, date_to, source_filter, top_k]
         ask_outputs = [chat, session, status, sources_view, question]
-        ask_button.click(ask, ask_inputs, ask_outputs)
-        question.submit(ask, ask_inputs, ask_outputs)
+        ask_button.click(ask, ask_inputs, ask_outputs, api_name="page_ask", **private)
+        question.submit(ask, ask_inputs, ask_outputs, api_name="page_submit", **private)
         reset_outputs = [chat, session, status, article_view, sources_view, question]
-        new_button.click(new_conversation, outputs=reset_outputs, queue=False)
-        chat.clear(new_conversation, outputs=reset_outputs, queue=False)
-        cite_bridge.cite(show_cited, [session], [article_view, panels]).then(None, js=SCROLL_TO_MARK_JS)
-        add_button.click(add_articles, [uploads, paths], [ingest_view, source_filter, header_view], concurrency_limit=1)
+        new_button.click(new_conversation, outputs=reset_outputs, queue=False, **private)
+        chat.clear(new_conversation, outputs=reset_outputs, queue=False, **private)
+        cite_bridge.cite(show_cited, [session], [article_view, panels], **private).then(
+            None, js=SCROLL_TO_MARK_JS, **private
+        )
+        add_button.click(
+            add_articles, [uploads, paths], [ingest_view, source_filter, header_view], concurrency_limit=1, **private
+        )
+        demo.load(header, outputs=header_view, **private)  # counts as of each page load
+        gr.api(ask_api, api_name="ask")
     demo.queue(default_concurrency_limit=CONCURRENCY)
     return demo
 
