@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     ui_insecure: bool = False
     # Server folders the UI's "Add articles" may read (named by path). Empty: only uploads, no server paths at all.
     ui_server_folders: list[Path] = []
+    # One "Add articles" batch in the UI: at most this many files and megabytes uploaded, and this many new chunks
+    # to embed (checked before embedding; ~18 chunks/s with MiniLM on 2 cores: 20,000 is about 20 min).
+    upload_max_files: int = 200
+    upload_max_mb: float = 100.0
+    upload_max_chunks: int = 20_000
 
     @classmethod
     def settings_customise_sources(

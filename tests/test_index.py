@@ -8,6 +8,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 
 from rag.config import Settings
 from rag.embed import build_embedder
+from rag.ingest.load import InputError
 from rag.ingest.pipeline import NothingIngested, ingest
 from rag.store import IndexStore, IndexUnavailable
 
@@ -148,3 +149,15 @@ def test_rebuild_re_embeds_everything(seeds_index: Settings, tmp_path: Path):
     assert store.collection_name != old_collection
     assert [c.name for c in store._client().list_collections()] == [store.collection_name]
     store.close()
+
+
+def test_a_batch_over_the_embedding_budget_adds_nothing_and_says_what_it_would_cost(seed_copy: Path, tmp_path: Path):
+    settings = Settings(index_dir=tmp_path / "index")
+    with pytest.raises(InputError, match=r"would embed \d+ new chunks, more than the 3 allowed at once"):
+        ingest([seed_copy], settings, progress=False, max_new_chunks=3)
+    store = IndexStore(settings)
+    assert store.roots() == [] and store.stats()["articles"] == 0
+    store.close()
+    said: list[str] = []
+    report = ingest([seed_copy], settings, progress=False, on_status=said.append, max_new_chunks=1000)
+    assert any(f"embedding {report.embedded_chunks:,} new chunks (about" in message for message in said)

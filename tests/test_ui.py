@@ -23,9 +23,20 @@ import pytest
 from rag.answer import Answer, Citation
 from rag.assistant import Assistant
 from rag.config import Settings
+from rag.ingest.load import InputError
 from rag.store import IndexStore
 from ui import render
-from ui.app import Session, SlowLogin, _filters, _lookup, build_app, check_exposure, parse_auth, serve
+from ui.app import (
+    Session,
+    SlowLogin,
+    _filters,
+    _lookup,
+    build_app,
+    check_exposure,
+    parse_auth,
+    serve,
+    take_uploads,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -372,3 +383,26 @@ def test_gradio_client_asks_through_the_api_and_gets_citations(seeds_index: Sett
         assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/ask"]
         with pytest.raises(ValueError, match="add_articles"):
             client.predict(None, "/etc", api_name="/add_articles")
+
+
+def test_an_upload_batch_over_the_limits_is_refused_whole_and_temp_files_are_removed(tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "index", upload_max_files=2, upload_max_mb=0.001)
+    temp = tmp_path / "gradio-temp"
+    temp.mkdir()
+    files = [temp / f"{n}.txt" for n in range(3)]
+    for file in files:
+        file.write_text("A short story.", encoding="utf-8")
+    with pytest.raises(InputError, match="3 files in one batch; at most 2"):
+        take_uploads([str(f) for f in files], settings)
+    assert not any(temp.iterdir()) and not (settings.index_dir / "uploads").exists()
+
+    big = temp / "big.txt"
+    big.write_text("x" * 5000, encoding="utf-8")
+    with pytest.raises(InputError, match=r"at most 0\.001 MB"):
+        take_uploads([str(big)], settings)
+    assert not big.exists()
+
+    small = temp / "small.txt"
+    small.write_text("A short story.", encoding="utf-8")
+    stored = take_uploads([str(small)], settings)
+    assert (stored / "small.txt").read_text(encoding="utf-8") == "A short story." and not small.exists()

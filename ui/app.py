@@ -226,25 +226,31 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             return view, gr.Tabs(selected="article-tab")
 
         def add_articles(files: list[str] | None, folders: str, progress: Any = INGEST_PROGRESS) -> Any:
-            named = [line.strip() for line in (folders or "").splitlines() if line.strip()]
-            if named and not settings.ui_server_folders:
-                return render.message_html("Server folders cannot be added here."), gr.skip(), gr.skip()
+            files, stored = files or [], None
             try:
+                named = [line.strip() for line in (folders or "").splitlines() if line.strip()]
+                if named and not settings.ui_server_folders:
+                    raise InputError("server folders cannot be added here")
                 targets = [inside_allowed(line, settings.ui_server_folders) for line in named]
-            except InputError as error:
-                return render.message_html(f"Could not add: {error}"), gr.skip(), gr.skip()
-            if files:
-                targets.append(_store_uploads(files, settings.index_dir / "uploads"))
-            if not targets:
-                return render.message_html("Choose files to upload or name a folder first."), gr.skip(), gr.skip()
-            messages: list[str] = []
-            progress(0, desc="Adding articles")
-            try:
-                report, failed = ingest(targets, settings, progress=True, on_status=messages.append), False
+                if files:
+                    stored = take_uploads(files, settings)
+                    targets.append(stored)
+                if not targets:
+                    return render.message_html("Choose files to upload or name a folder first."), gr.skip(), gr.skip()
+                messages: list[str] = []
+                progress(0, desc="Adding articles")
+                budget = settings.upload_max_chunks
+                report = ingest(targets, settings, progress=True, on_status=messages.append, max_new_chunks=budget)
+                failed = False
             except (InputError, IndexUnavailable) as error:
+                if stored is not None:  # refused whole: the stored copies go too (they are not a root)
+                    shutil.rmtree(stored, ignore_errors=True)
                 return render.message_html(f"Could not add: {error}"), gr.skip(), gr.skip()
             except NothingIngested as error:
                 report, failed = error.report, True
+            finally:
+                for file in files:  # never left in Gradio's temporary folder, accepted or not
+                    Path(file).unlink(missing_ok=True)
             summary = render.ingest_report_html(report.to_dict(), messages, failed)
             return summary, gr.update(choices=catalogue.sources()), header()
 
@@ -299,14 +305,24 @@ def _lookup(state: Session, key: str) -> tuple[str, Citation | None] | None:
     return (cited.article_id, cited) if cited else None
 
 
-def _store_uploads(files: list[str], uploads_dir: Path) -> Path:
-    """Copies uploaded files out of Gradio's temporary folder into the index's own uploads folder, which
-    becomes an ingested root (a temporary folder would be reported missing on the next ingest)."""
-    target = uploads_dir / time.strftime("%Y%m%d-%H%M%S")
-    target.mkdir(parents=True, exist_ok=True)
-    for file in files:
-        shutil.copy2(file, target / Path(file).name)
-    return target
+def take_uploads(files: list[str], settings: Settings) -> Path:
+    """Moves one batch of uploads out of Gradio's temporary folder into the index's own uploads folder, which
+    becomes an ingested root (a temporary folder would be reported missing on the next ingest). A batch over the
+    upload limits is refused whole; either way nothing is left in the temporary folder."""
+    try:
+        total = sum(Path(file).stat().st_size for file in files)
+        if len(files) > settings.upload_max_files:
+            raise InputError(f"{len(files)} files in one batch; at most {settings.upload_max_files} are accepted")
+        if total > settings.upload_max_mb * 1e6:
+            raise InputError(f"{total / 1e6:.0f} MB in one batch; at most {settings.upload_max_mb:g} MB are accepted")
+        target = settings.index_dir / "uploads" / time.strftime("%Y%m%d-%H%M%S")
+        target.mkdir(parents=True, exist_ok=True)
+        for file in files:
+            shutil.copy2(file, target / Path(file).name)
+        return target
+    finally:
+        for file in files:
+            Path(file).unlink(missing_ok=True)
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:

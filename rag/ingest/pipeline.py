@@ -22,6 +22,8 @@ from rag.schema import CleanedArticle, Duplicate, SkippedRecord, SourceRecord
 from rag.store import IndexStore, IndexUnavailable
 
 EMBED_BATCH_ARTICLES = 16
+# For the cost shown before embedding: FA-KES, 1,993 chunks in ~110 s on the 2-core machine (eval/bench_ingest.py).
+EMBED_CHUNKS_PER_SECOND = 18.0
 
 
 @dataclass
@@ -71,8 +73,11 @@ def ingest(
     rebuild: bool = False,
     progress: bool = True,
     on_status: Callable[[str], None] = lambda message: None,
+    max_new_chunks: int | None = None,
 ) -> IngestReport:
-    """Bring the index up to date with the given folders/exports plus every root ingested before."""
+    """Bring the index up to date with the given folders/exports plus every root ingested before. With
+    `max_new_chunks`, a run that would embed more new chunks than that stops before embedding anything (and
+    leaves the index and its roots as they were)."""
     report = IngestReport()
     started = time.perf_counter()
     stage = Stopwatch(report.seconds)
@@ -87,7 +92,8 @@ def ingest(
                     raise InputError(f"{path} does not exist")
             roots = list(dict.fromkeys([*store.roots(), *map(str, explicit)]))
             report.roots = roots
-            if roots != store.roots():  # saved before any file is read: a run killed early still knows its roots
+            roots_before = store.roots()
+            if roots != roots_before:  # saved before any file is read: a run killed early still knows its roots
                 with store.db:
                     store.set_meta("roots", json.dumps(roots))
             files_by_root: dict[str, list[Path]] = {}
@@ -125,8 +131,20 @@ def ingest(
 
             # A rebuild embeds everything into a new collection beside the active one; the catalogue commit
             # switches to it, so a rebuild killed at any point leaves the previous index whole and in use.
-            collection = store.start_new_collection() if rebuild else None
             vectors_before = set() if rebuild else store.vector_ids()
+            new_chunks = sum(n.node_id not in vectors_before for nodes in prepared.nodes.values() for n in nodes)
+            if max_new_chunks is not None and new_chunks > max_new_chunks:
+                with store.db:
+                    store.set_meta("roots", json.dumps(roots_before))
+                raise InputError(
+                    f"this would embed {new_chunks:,} new chunks, more than the {max_new_chunks:,} allowed at once "
+                    f"(about {new_chunks / EMBED_CHUNKS_PER_SECOND / 60:.0f} min); nothing was added"
+                )
+            if new_chunks:
+                on_status(
+                    f"embedding {new_chunks:,} new chunks (about {_minutes(new_chunks / EMBED_CHUNKS_PER_SECOND)})"
+                )
+            collection = store.start_new_collection() if rebuild else None
             _embed_missing(store, settings, prepared, vectors_before, report, progress)
             stage.lap("embed")
 
@@ -147,6 +165,10 @@ def ingest(
             return report
     finally:
         store.close()
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _check_embedder(store: IndexStore, settings: Settings, rebuild: bool) -> None:
