@@ -93,6 +93,7 @@ class HybridRetriever:
             row["id"]: " ".join(row["text"].lower().split())
             for row in self.store.db.execute("SELECT id, text FROM sentences")
         }
+        self.store.forget_collection()  # a rebuild may have switched the active collection
         self._dense_index = VectorStoreIndex.from_vector_store(self.store.vector_store(), embed_model=self.embedder)
         self._generation = generation
 

@@ -125,6 +125,10 @@ class IndexStore:
             )
         return self._collection
 
+    def forget_collection(self) -> None:
+        """Look the active collection up again on next use (after another process committed a new catalogue)."""
+        self._collection = None
+
     def start_new_collection(self) -> str:
         """A fresh, empty collection beside the active one, which this store writes to from now on (a rebuild:
         the active one stays untouched, and in use, until the new catalogue commits)."""

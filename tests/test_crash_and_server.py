@@ -16,6 +16,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from rag.config import Settings
 from rag.ingest.pipeline import ingest
+from rag.retrieve import HybridRetriever
 from rag.store import IndexStore
 from tests.conftest import FAKES
 
@@ -147,6 +148,12 @@ def _chroma_server(path: Path, port: int) -> subprocess.Popen:
     raise AssertionError("chroma server did not start")
 
 
+FLOOD = (
+    "Flood in Valparaiso\n\nA flood in the town of Valparaiso destroyed twelve bridges on Monday, the mayor said. "
+    "The river rose four metres overnight.\n"
+)
+
+
 def test_chroma_server_mode(seed_copy: Path, tmp_path: Path):
     port = _free_port()
     server = _chroma_server(tmp_path / "chroma-server", port)
@@ -157,13 +164,31 @@ def test_chroma_server_mode(seed_copy: Path, tmp_path: Path):
         assert not (settings.index_dir / "chroma").exists()  # vectors went to the server
         client = chromadb.HttpClient(host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False))
         assert client.get_collection(settings.collection).count() == report.chunks
+
+        # A running reader (the UI's retriever) finds, by dense search, what another process ingested meanwhile.
+        reader = IndexStore(settings, create=False)
+        retriever = HybridRetriever(reader, mode="dense")
+        more = tmp_path / "more"
+        more.mkdir()
+        (more / "flood.txt").write_text(FLOOD, encoding="utf-8")
+        subprocess.run(
+            [str(BIN / "rag"), "ingest", str(more), "--index", str(settings.index_dir), "--no-progress"],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(port)},
+        )
+        hits = retriever.retrieve("How many bridges did the flood in Valparaiso destroy?", 3)
+        assert hits and "Valparaiso" in hits[0].text
+        chunks = len(reader.chunk_ids())
+        assert chunks > report.chunks
+        reader.close()
     finally:
         server.terminate()
         server.wait(30)
     server = _chroma_server(tmp_path / "chroma-server", port)  # data survives a server restart
     try:
         store = IndexStore(settings, create=False)
-        assert store.stats()["vectors"] == report.chunks
+        assert store.stats()["vectors"] == chunks
         assert store.chunk_ids() == store.vector_ids()
         store.close()
         assert ingest([seed_copy], settings, progress=False).up_to_date
