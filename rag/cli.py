@@ -65,6 +65,49 @@ def ingest(
 
 
 @app.command()
+def sources(
+    config: ConfigOption = None,
+    index: IndexOption = None,
+) -> None:
+    """The index's sources (folders, exports, upload batches) and how many articles each holds."""
+    from rag.store import IndexStore, IndexUnavailable
+
+    try:
+        store = IndexStore(load_settings(config, index_dir=index), create=False)
+    except IndexUnavailable as error:
+        _err(f"error: {error}")
+        raise typer.Exit(2) from None
+    try:
+        for root, articles in store.sources():
+            print(f"{articles:7d}  {root}")
+    finally:
+        store.close()
+
+
+@app.command()
+def remove(
+    sources: Annotated[list[str], typer.Argument(help="sources to take out, as `rag sources` lists them")],
+    config: ConfigOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Take sources out of the index: their articles, sentences and vectors (and stored uploads) are deleted."""
+    from rag.ingest.load import InputError
+    from rag.ingest.pipeline import ingest as run_ingest
+    from rag.store import IndexUnavailable
+
+    settings = load_settings(config, index_dir=index)
+    if not settings.catalog_path.exists():
+        _err(f"error: no index at {settings.index_dir}")
+        raise typer.Exit(2)
+    try:
+        report = run_ingest([], settings, remove=sources, progress=False, on_status=_err)
+    except (InputError, IndexUnavailable) as error:
+        _err(f"error: {error}")
+        raise typer.Exit(2) from None
+    print(f"removed {report.removed_articles} article(s); {report.articles} remain")
+
+
+@app.command()
 def stats(
     config: ConfigOption = None,
     index: IndexOption = None,

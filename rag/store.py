@@ -108,6 +108,11 @@ class IndexStore:
     def roots(self) -> list[str]:
         return json.loads(self.get_meta("roots", "[]") or "[]")
 
+    def sources(self) -> list[tuple[str, int]]:
+        """Every root (folder or export ingested, upload batch) with how many articles it holds now."""
+        counts = dict(self.db.execute("SELECT root, COUNT(*) FROM articles GROUP BY root").fetchall())
+        return [(root, int(counts.get(root, 0))) for root in self.roots()]
+
     # --- Chroma --------------------------------------------------------------------------------------------
 
     @property

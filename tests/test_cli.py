@@ -67,3 +67,34 @@ def test_ui_refuses_to_serve_the_network_without_a_login(tmp_path: Path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "refusing to serve on 0.0.0.0 without a login" in result.stderr
     assert not (tmp_path / "index").exists()  # refused before anything was built or started
+
+
+def test_sources_are_listed_and_removed_with_their_vectors_and_stored_uploads(seed_copy: Path, tmp_path: Path):
+    from rag.config import Settings
+    from rag.ingest.pipeline import ingest
+    from rag.store import IndexStore
+
+    settings = Settings(index_dir=tmp_path / "index")
+    upload = settings.index_dir / "uploads" / "20261125-120000"
+    upload.mkdir(parents=True)
+    flood = "Flood in Valparaiso\n\nA flood in the town of Valparaiso destroyed twelve bridges on Monday.\n"
+    (upload / "flood.txt").write_text(flood, encoding="utf-8")
+    ingest([seed_copy, upload], settings, progress=False)
+    listed = _rag("sources", "--index", str(settings.index_dir))
+    assert listed.returncode == 0
+    assert f"      4  {seed_copy.resolve()}" in listed.stdout and f"      1  {upload.resolve()}" in listed.stdout
+
+    removed = _rag("remove", str(upload.resolve()), "--index", str(settings.index_dir))
+    assert removed.returncode == 0 and "removed 1 article(s); 4 remain" in removed.stdout
+    assert not upload.exists()  # an upload batch's stored files go with it
+    store = IndexStore(settings, create=False)
+    assert store.sources() == [(str(seed_copy.resolve()), 4)]
+    assert store.chunk_ids() == store.vector_ids()  # its vectors are gone, the others kept
+    assert not [r for r in store.db.execute("SELECT id FROM sentences WHERE text LIKE '%Valparaiso%'")]
+    store.close()
+
+    unknown = _rag("remove", "/etc", "--index", str(settings.index_dir))
+    assert unknown.returncode == 2 and "not a source of this index: /etc" in unknown.stderr
+    last = _rag("remove", str(seed_copy.resolve()), "--index", str(settings.index_dir))
+    assert last.returncode == 0 and "removed 4 article(s); 0 remain" in last.stdout
+    assert (seed_copy / "002_6cc88a11ee1da504.txt").exists()  # a folder source leaves the index, not the disk

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import os
+import re
 import socket
 import urllib.error
 import urllib.parse
@@ -257,7 +258,7 @@ def test_empty_index_upload_skip_report_and_escaped_article(browser: object, tmp
 
         page.get_by_role("button", name="Add articles").click()
         page.locator("input[type=file]").set_input_files(str(upload))
-        page.get_by_text("bridge.txt").wait_for()
+        page.get_by_label("bridge.txt").wait_for()  # the file list shows its name (split in stem and extension)
         page.locator("#ingest-paths textarea").fill(str(folder))
         page.locator("#add").click()
         page.locator("#ingest-report .notice-ok").wait_for(timeout=120_000)
@@ -276,6 +277,14 @@ def test_empty_index_upload_skip_report_and_escaped_article(browser: object, tmp
         assert "<b>river</b>" in page.locator("#article-view .article-title").inner_text()
         assert page.locator("#article-view script, #article-view img, #article-view b").count() == 0
         assert page.evaluate("typeof window.pwned") == "undefined"
+
+        # the upload batch is a source that can be taken out again, stored files and all
+        page.locator("#index-sources input").click()
+        page.get_by_role("option", name=re.compile(r"\(1 articles\)")).click()
+        page.locator("#remove-source").click()
+        page.get_by_text("Removed 1 article(s); 0 remain.").wait_for()
+        assert "the index is empty" in page.locator("#index-info").inner_text()
+        assert not list((settings.index_dir / "uploads").iterdir())
         page.context.close()
 
 

@@ -98,6 +98,11 @@ class Catalogue:
             rows = self.store.db.execute("SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY 1")
             return [row[0] for row in rows if row[0]]
 
+    def roots(self) -> list[tuple[str, str]]:
+        """(label, root) for every source of the index: folders, exports and upload batches."""
+        with self.lock:
+            return [(f"{Path(root).name} ({count} articles)", root) for root, count in self.store.sources()]
+
     def counts(self) -> tuple[int, int]:
         with self.lock:
             articles = self.store.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
@@ -163,6 +168,11 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 )
             add_button = gr.Button("Add to index", elem_id="add")
             ingest_view = gr.HTML("", elem_id="ingest-report")
+            with gr.Row():
+                index_sources = gr.Dropdown(
+                    catalogue.roots(), label="Sources in the index", elem_id="index-sources", scale=4
+                )
+                remove_button = gr.Button("Remove source", elem_id="remove-source", scale=1)
         cite_bridge = gr.HTML("", js_on_load=CITE_JS, elem_id="cite-bridge", padding=False)
 
         def ask(
@@ -236,7 +246,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     stored = take_uploads(files, settings)
                     targets.append(stored)
                 if not targets:
-                    return render.message_html("Choose files to upload or name a folder first."), gr.skip(), gr.skip()
+                    raise InputError("choose files to upload first")
                 messages: list[str] = []
                 progress(0, desc="Adding articles")
                 budget = settings.upload_max_chunks
@@ -245,14 +255,26 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             except (InputError, IndexUnavailable) as error:
                 if stored is not None:  # refused whole: the stored copies go too (they are not a root)
                     shutil.rmtree(stored, ignore_errors=True)
-                return render.message_html(f"Could not add: {error}"), gr.skip(), gr.skip()
+                return render.message_html(f"Could not add: {error}"), gr.skip(), gr.skip(), gr.skip()
             except NothingIngested as error:
                 report, failed = error.report, True
             finally:
                 for file in files:  # never left in Gradio's temporary folder, accepted or not
                     Path(file).unlink(missing_ok=True)
             summary = render.ingest_report_html(report.to_dict(), messages, failed)
-            return summary, gr.update(choices=catalogue.sources()), header()
+            return summary, gr.update(choices=catalogue.sources()), header(), gr.update(choices=catalogue.roots())
+
+        def remove_source(root: str | None) -> Any:
+            """Takes one source out: its articles, sentences and vectors, and its stored files if it was an upload."""
+            if not root:
+                return render.message_html("Choose a source to remove first."), gr.skip(), gr.skip(), gr.skip()
+            try:
+                report = ingest([], settings, progress=False, remove=[root])
+            except (InputError, IndexUnavailable) as error:
+                return render.message_html(f"Could not remove: {error}"), gr.skip(), gr.skip(), gr.skip()
+            message = f"Removed {report.removed_articles} article(s); {report.articles} remain."
+            roots = gr.update(choices=catalogue.roots(), value=None)
+            return render.message_html(message, "ok"), roots, gr.update(choices=catalogue.sources()), header()
 
         def ask_api(
             question: str, date_from: str = "", date_to: str = "", sources: list[str] | None = None, top_k: int = 0
@@ -279,7 +301,20 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             None, js=SCROLL_TO_MARK_JS, **private
         )
         add_button.click(
-            add_articles, [uploads, paths], [ingest_view, source_filter, header_view], concurrency_limit=1, **private
+            add_articles,
+            [uploads, paths],
+            [ingest_view, source_filter, header_view, index_sources],
+            concurrency_limit=1,
+            concurrency_id="ingest",
+            **private,
+        )
+        remove_button.click(
+            remove_source,
+            [index_sources],
+            [ingest_view, index_sources, source_filter, header_view],
+            concurrency_limit=1,
+            concurrency_id="ingest",
+            **private,
         )
         demo.load(header, outputs=header_view, **private)  # counts as of each page load
         gr.api(ask_api, api_name="ask")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -74,10 +75,12 @@ def ingest(
     progress: bool = True,
     on_status: Callable[[str], None] = lambda message: None,
     max_new_chunks: int | None = None,
+    remove: list[str] | None = None,
 ) -> IngestReport:
     """Bring the index up to date with the given folders/exports plus every root ingested before. With
     `max_new_chunks`, a run that would embed more new chunks than that stops before embedding anything (and
-    leaves the index and its roots as they were)."""
+    leaves the index and its roots as they were). `remove` takes sources (roots) out: their articles, sentences and
+    vectors go, and so do their stored uploads; a copy of one of their stories found in another source stays."""
     report = IngestReport()
     started = time.perf_counter()
     stage = Stopwatch(report.seconds)
@@ -90,7 +93,11 @@ def ingest(
             for path in explicit:
                 if not path.exists():
                     raise InputError(f"{path} does not exist")
-            roots = list(dict.fromkeys([*store.roots(), *map(str, explicit)]))
+            removing = set(remove or [])
+            unknown = removing - set(store.roots())
+            if unknown:
+                raise InputError(f"not a source of this index: {', '.join(sorted(unknown))} (see `rag sources`)")
+            roots = [r for r in dict.fromkeys([*store.roots(), *map(str, explicit)]) if r not in removing]
             report.roots = roots
             roots_before = store.roots()
             if roots != roots_before:  # saved before any file is read: a run killed early still knows its roots
@@ -124,9 +131,9 @@ def ingest(
             root_of = {record.locator: root for root, record in records}
             stage.lap("clean_dedup_split")
 
-            retained = _retained_articles(store, prepared, set(stamps), prune or rebuild)
+            retained = _retained_articles(store, prepared, set(stamps), prune or rebuild, removing)
             report.retained_articles = len(retained)
-            if not prepared.articles and not retained:
+            if not prepared.articles and not retained and not removing:
                 raise NothingIngested(report)
 
             # A rebuild embeds everything into a new collection beside the active one; the catalogue commit
@@ -157,6 +164,10 @@ def ingest(
             report.deleted_chunks = len(stale)
             if rebuild:
                 store.drop_other_collections()
+            uploads = (settings.index_dir / "uploads").resolve()
+            for root in removing:  # an upload batch exists only for the index: its stored files go with it
+                if Path(root).resolve().is_relative_to(uploads):
+                    shutil.rmtree(root, ignore_errors=True)
             store.save_bm25(store.chunk_nodes())
             stage.lap("store")
             report.seconds["total"] = round(time.perf_counter() - started, 3)
@@ -241,15 +252,17 @@ def _duplicate(copy: Draft, score: float, kind: str) -> Duplicate:
     )
 
 
-def _retained_articles(store: IndexStore, prepared: _Prepared, present_files: set[str], prune: bool) -> set[str]:
-    """Articles already indexed whose files vanished: kept unless --prune."""
+def _retained_articles(
+    store: IndexStore, prepared: _Prepared, present_files: set[str], prune: bool, removing: set[str]
+) -> set[str]:
+    """Articles already indexed whose files vanished: kept unless --prune (or their source is being removed)."""
     if prune:
         return set()
     new_ids = {article.id for article in prepared.articles}
     return {
         row["id"]
-        for row in store.db.execute("SELECT id, path FROM articles")
-        if row["id"] not in new_ids and row["path"] not in present_files
+        for row in store.db.execute("SELECT id, path, root FROM articles")
+        if row["id"] not in new_ids and row["path"] not in present_files and row["root"] not in removing
     }
 
 
