@@ -66,7 +66,7 @@ def main() -> None:
     per_token: dict[str, list[float]] = {name: [] for name in variants}
     parsed: dict[str, int] = dict.fromkeys(variants, 0)
     server = LocalLLMServer(settings)
-    client = OpenAI(base_url=server.base_url, api_key="not-needed", timeout=900)
+    client = OpenAI(base_url=server.base_url, api_key=server.api_key, timeout=900)
     try:
         client.chat.completions.create(model=settings.llm_model, messages=prompts[0][0], max_tokens=1)  # warm cache
         for messages, sources in prompts:

@@ -123,13 +123,13 @@ def plain_engine(store: Any, embedder: Any, llm: Any, top_k: int) -> tuple[Any, 
     return retriever, engine
 
 
-def plain_llm(endpoint: str, model: str, max_tokens: int, context: int) -> Any:
+def plain_llm(endpoint: str, model: str, max_tokens: int, context: int, api_key: str) -> Any:
     from llama_index.llms.openai_like import OpenAILike
 
     return OpenAILike(
         model=model,
         api_base=endpoint,
-        api_key="not-needed",
+        api_key=api_key,
         is_chat_model=True,
         timeout=120,
         temperature=0.0,
@@ -147,7 +147,11 @@ def bench_corpus(name: str, index_dir: Path, questions: list[str], client: Any, 
 
     settings = base_settings.model_copy(update={"index_dir": index_dir})
     assistant = Assistant(settings, llm=client, llm_error=None if client else "switched off by --no-llm")
-    llm = plain_llm(client.endpoint, client.model, settings.llm_max_tokens, settings.llm_context) if client else None
+    llm = (
+        plain_llm(client.endpoint, client.model, settings.llm_max_tokens, settings.llm_context, client.api_key)
+        if client
+        else None
+    )
     retriever, engine = plain_engine(assistant.store, assistant.retriever.embedder, llm, settings.top_k)
     chunks = len(assistant.store.chunk_ids())
     # Warm-up (not timed): first-call costs such as ONNX session start-up and Chroma segment loading.

@@ -50,11 +50,13 @@ class LLMClient:
                 raise LLMUnavailable(f"the local model could not be started: {error}") from None
             base_url = self._server.base_url
         self.endpoint = base_url
-        api_key = self._server.api_key if self._server is not None else settings.llm_api_key
+        # the key the endpoint expects: the bundled server's per-run key, or the configured one (for baselines that
+        # build their own client to the same endpoint)
+        self.api_key = self._server.api_key if self._server is not None else settings.llm_api_key
         self._schema_support = settings.llm_structured_output
         self._client = openai.OpenAI(
             base_url=base_url,
-            api_key=api_key,
+            api_key=self.api_key,
             timeout=httpx.Timeout(settings.llm_timeout, connect=settings.llm_connect_timeout),
             max_retries=0,
         )

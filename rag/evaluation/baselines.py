@@ -45,7 +45,7 @@ class CitationEngineBaseline:
 
     name = LLAMAINDEX
 
-    def __init__(self, settings: Settings, store: IndexStore, endpoint: str, model: str) -> None:
+    def __init__(self, settings: Settings, store: IndexStore, endpoint: str, model: str, api_key: str) -> None:
         from llama_index.core import Settings as LlamaSettings
         from llama_index.core import VectorStoreIndex
         from llama_index.core.query_engine import CitationQueryEngine
@@ -57,7 +57,7 @@ class CitationEngineBaseline:
         llm = OpenAILike(
             model=model,
             api_base=endpoint,
-            api_key=settings.llm_api_key,
+            api_key=api_key,
             is_chat_model=True,
             context_window=settings.llm_context,
             max_tokens=settings.llm_max_tokens,

@@ -140,7 +140,8 @@ def _baseline_systems(assistant: Any, settings: Settings, extra: list, status: C
         return systems
     from rag.evaluation.baselines import CitationEngineBaseline
 
-    engine = CitationEngineBaseline(settings, assistant.store, assistant.llm.endpoint, assistant.llm.model)
+    llm = assistant.llm
+    engine = CitationEngineBaseline(settings, assistant.store, llm.endpoint, llm.model, llm.api_key)
     systems.append(
         System(engine.name, engine.ask, "llama-index VectorStoreIndex + CitationQueryEngine, same index and LLM")
     )
