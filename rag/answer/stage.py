@@ -128,7 +128,7 @@ class AnswerStage:
             return verdict
         keep = check.relevant(reply.answer, evidence.texts(cited))
         cited = [n for n, kept in zip(cited, keep, strict=True) if kept]
-        verdict.quoted = {n: check.coverage(reply.answer, evidence([n])) for n in cited}
+        verdict.quoted = {n: check.coverage(reply.answer, evidence([n], strict=True)) for n in cited}
         verdict.confidence = round(max(sources.sentences[n - 1].similarity for n in cited), 4)
         verdict.problems = self._withheld_because(query, reply.answer, cited, verdict.confidence, evidence)
         return verdict
