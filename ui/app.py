@@ -249,8 +249,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     raise InputError("choose files to upload first")
                 messages: list[str] = []
                 progress(0, desc="Adding articles")
+
+                def said(message: str) -> None:  # shown live (the cost before embedding starts) and in the report
+                    messages.append(message)
+                    progress(0, desc=message)
+
                 budget = settings.upload_max_chunks
-                report = ingest(targets, settings, progress=True, on_status=messages.append, max_new_chunks=budget)
+                report = ingest(targets, settings, progress=True, on_status=said, max_new_chunks=budget)
                 failed = False
             except (InputError, IndexUnavailable) as error:
                 if stored is not None:  # refused whole: the stored copies go too (they are not a root)
