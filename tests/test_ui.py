@@ -288,7 +288,7 @@ def test_empty_index_upload_skip_report_and_escaped_article(browser: object, tmp
         page.context.close()
 
 
-def test_basic_auth_keeps_the_app_closed_until_the_right_password(tmp_path: Path) -> None:
+def test_the_login_keeps_the_app_closed_until_the_right_password(tmp_path: Path) -> None:
     settings = Settings(index_dir=tmp_path / "index", llm_enabled=False)
     IndexStore(settings).close()
     assistant = Assistant.open(settings=settings)
