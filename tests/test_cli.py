@@ -34,6 +34,8 @@ def test_folder_of_only_bad_files_exits_non_zero_and_says_why(tmp_path: Path):
     assert result.returncode == 1
     assert "empty.txt: empty file" in result.stdout and "latin.txt: not UTF-8" in result.stdout
     assert "nothing could be ingested" in result.stderr
+    listed = _rag("sources", "--index", str(tmp_path / "index"))
+    assert listed.returncode == 0 and not listed.stdout.strip()  # a source with nothing usable is not kept
 
 
 @pytest.mark.slow

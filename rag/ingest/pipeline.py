@@ -134,6 +134,8 @@ def ingest(
             retained = _retained_articles(store, prepared, set(stamps), prune or rebuild, removing)
             report.retained_articles = len(retained)
             if not prepared.articles and not retained and not removing:
+                with store.db:  # nothing usable: the roots named by this run are not kept either
+                    store.set_meta("roots", json.dumps(roots_before))
                 raise NothingIngested(report)
 
             # A rebuild embeds everything into a new collection beside the active one; the catalogue commit
