@@ -263,6 +263,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 return render.message_html(f"Could not add: {error}"), gr.skip(), gr.skip(), gr.skip()
             except NothingIngested as error:
                 report, failed = error.report, True
+                if stored is not None:  # nothing in it was usable: not kept as a source, not kept on disk
+                    shutil.rmtree(stored, ignore_errors=True)
             finally:
                 for file in files:  # never left in Gradio's temporary folder, accepted or not
                     Path(file).unlink(missing_ok=True)
