@@ -67,20 +67,20 @@ class LLMClient:
         return f"{self.model} ({where} {self.endpoint})"
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> str:
-        request = {
-            "model": self.model,
-            "messages": messages,
-            "temperature": 0.0,
-            "seed": self.settings.llm_seed,
-            "max_tokens": max_tokens or self.settings.llm_max_tokens,
-            "stream": True,
-        }
-        return "".join(self._stream(request, None)).strip()
+        return "".join(self._stream(messages, max_tokens, None)).strip()
 
     def stream_json(self, messages: list[dict[str, str]], schema: dict, max_tokens: int | None = None) -> Iterator[str]:
         """The reply as it is generated, constrained to `schema` where that is switched on (llama.cpp: a grammar;
         OpenAI-style servers: structured outputs). An endpoint that rejects the schema is asked again without it,
         and from then on always without it: the prompt itself asks for the same JSON, and the caller parses it."""
+        yield from self._stream(messages, max_tokens, self._response_format(schema))
+
+    def _stream(
+        self, messages: list[dict[str, str]], max_tokens: int | None, response_format: dict | None
+    ) -> Iterator[str]:
+        """The streamed reply's text (temperature 0, fixed seed), under one deadline for the whole request
+        (`llm_timeout`): httpx's timeouts bound each read, so an endpoint that trickles keep-alives or tokens could
+        otherwise hold the caller for ever; a watchdog closes the response when the deadline passes."""
         request = {
             "model": self.model,
             "messages": messages,
@@ -89,12 +89,6 @@ class LLMClient:
             "max_tokens": max_tokens or self.settings.llm_max_tokens,
             "stream": True,
         }
-        yield from self._stream(request, self._response_format(schema))
-
-    def _stream(self, request: dict, response_format: dict | None) -> Iterator[str]:
-        """The streamed reply's text, under one deadline for the whole request (`llm_timeout`): httpx's timeouts
-        bound each read, so an endpoint that trickles keep-alives or tokens could otherwise hold the caller for
-        ever; a watchdog closes the response when the deadline passes."""
         expired = threading.Event()
         events: Any = None
 
