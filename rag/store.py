@@ -108,6 +108,11 @@ class IndexStore:
     def roots(self) -> list[str]:
         return json.loads(self.get_meta("roots", "[]") or "[]")
 
+    def save_roots(self, roots: list[str]) -> None:
+        """Committed at once, outside any catalogue transaction (an ingest records its roots before reading)."""
+        with self.db:
+            self.set_meta("roots", json.dumps(roots))
+
     def sources(self) -> list[tuple[str, int]]:
         """Every root (folder or export ingested, upload batch) with how many articles it holds now."""
         counts = dict(self.db.execute("SELECT root, COUNT(*) FROM articles GROUP BY root").fetchall())

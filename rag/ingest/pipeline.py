@@ -93,16 +93,15 @@ def ingest(
             for path in explicit:
                 if not path.exists():
                     raise InputError(f"{path} does not exist")
+            roots_before = store.roots()
             removing = set(remove or [])
-            unknown = removing - set(store.roots())
+            unknown = removing - set(roots_before)
             if unknown:
                 raise InputError(f"not a source of this index: {', '.join(sorted(unknown))} (see `rag sources`)")
-            roots = [r for r in dict.fromkeys([*store.roots(), *map(str, explicit)]) if r not in removing]
+            roots = [r for r in dict.fromkeys([*roots_before, *map(str, explicit)]) if r not in removing]
             report.roots = roots
-            roots_before = store.roots()
             if roots != roots_before:  # saved before any file is read: a run killed early still knows its roots
-                with store.db:
-                    store.set_meta("roots", json.dumps(roots))
+                store.save_roots(roots)
             files_by_root: dict[str, list[Path]] = {}
             for root in roots:
                 try:
@@ -134,25 +133,22 @@ def ingest(
             retained = _retained_articles(store, prepared, set(stamps), prune or rebuild, removing)
             report.retained_articles = len(retained)
             if not prepared.articles and not retained and not removing:
-                with store.db:  # nothing usable: the roots named by this run are not kept either
-                    store.set_meta("roots", json.dumps(roots_before))
+                store.save_roots(roots_before)  # nothing usable: the roots named by this run are not kept either
                 raise NothingIngested(report)
 
             # A rebuild embeds everything into a new collection beside the active one; the catalogue commit
             # switches to it, so a rebuild killed at any point leaves the previous index whole and in use.
             vectors_before = set() if rebuild else store.vector_ids()
             new_chunks = sum(n.node_id not in vectors_before for nodes in prepared.nodes.values() for n in nodes)
+            cost = f"about {_minutes(new_chunks / EMBED_CHUNKS_PER_SECOND)}"
             if max_new_chunks is not None and new_chunks > max_new_chunks:
-                with store.db:
-                    store.set_meta("roots", json.dumps(roots_before))
+                store.save_roots(roots_before)
                 raise InputError(
                     f"this would embed {new_chunks:,} new chunks, more than the {max_new_chunks:,} allowed at once "
-                    f"(about {new_chunks / EMBED_CHUNKS_PER_SECOND / 60:.0f} min); nothing was added"
+                    f"({cost}); nothing was added"
                 )
             if new_chunks:
-                on_status(
-                    f"embedding {new_chunks:,} new chunks (about {_minutes(new_chunks / EMBED_CHUNKS_PER_SECOND)})"
-                )
+                on_status(f"embedding {new_chunks:,} new chunks ({cost})")
             collection = store.start_new_collection() if rebuild else None
             _embed_missing(store, settings, prepared, vectors_before, report, progress)
             stage.lap("embed")
