@@ -11,7 +11,6 @@ import math
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import openai
@@ -78,9 +77,7 @@ class LLMClient:
     def _stream(
         self, messages: list[dict[str, str]], max_tokens: int | None, response_format: dict | None
     ) -> Iterator[str]:
-        """The streamed reply's text (temperature 0, fixed seed), under one deadline for the whole request
-        (`llm_timeout`): httpx's timeouts bound each read, so an endpoint that trickles keep-alives or tokens could
-        otherwise hold the caller for ever; a watchdog closes the response when the deadline passes."""
+        """The streamed reply's text (temperature 0, fixed seed), under one deadline for the whole request."""
         request = {
             "model": self.model,
             "messages": messages,
@@ -89,48 +86,27 @@ class LLMClient:
             "max_tokens": max_tokens or self.settings.llm_max_tokens,
             "stream": True,
         }
-        expired = threading.Event()
-        events: Any = None
-
-        def expire() -> None:
-            expired.set()
-            if events is not None:
-                events.response.close()
-
-        watchdog = threading.Timer(self.settings.llm_timeout, expire)
-        watchdog.daemon = True
-        watchdog.start()
-        try:
+        with _Deadline(self.settings.llm_timeout) as deadline:
             try:
-                events = self._client.chat.completions.create(
-                    **request, **({"response_format": response_format} if response_format else {})
-                )
-            except openai.APIStatusError as error:  # llama-cpp-python answers 500 to a json_schema it cannot read
-                if response_format is None or not (error.status_code in (400, 422) or "response_format" in str(error)):
-                    raise
-                self._schema_support = "none"
-                events = self._client.chat.completions.create(**request)
-            if expired.is_set():
-                events.response.close()
-            for event in events:
-                if expired.is_set():
-                    break
-                if event.choices and event.choices[0].delta.content:
-                    yield event.choices[0].delta.content
-            if expired.is_set():
-                raise httpx.ReadTimeout("deadline")
-        except (openai.OpenAIError, httpx.HTTPError, OSError) as error:
-            if expired.is_set():
-                raise LLMUnavailable(
-                    f"the LLM endpoint {self.endpoint} timed out (no complete reply in {self.settings.llm_timeout:g} s)"
-                ) from None
-            if isinstance(error, openai.OpenAIError):
-                raise LLMUnavailable(_describe(error, self.endpoint)) from None
-            raise LLMUnavailable(f"the LLM endpoint {self.endpoint} failed: {error}") from None
-        finally:
-            watchdog.cancel()
-            if events is not None:
-                events.response.close()  # also when the caller stops reading early: the connection is released
+                try:
+                    events = self._client.chat.completions.create(
+                        **request, **({"response_format": response_format} if response_format else {})
+                    )
+                except openai.APIStatusError as error:  # llama-cpp-python answers 500 to a json_schema it cannot read
+                    if response_format is None or not (
+                        error.status_code in (400, 422) or "response_format" in str(error)
+                    ):
+                        raise
+                    self._schema_support = "none"
+                    events = self._client.chat.completions.create(**request)
+                deadline.watch(events.response)
+                for event in events:
+                    deadline.check()
+                    if event.choices and event.choices[0].delta.content:
+                        yield event.choices[0].delta.content
+                deadline.check()
+            except (openai.OpenAIError, httpx.HTTPError, httpx.StreamError, OSError) as error:
+                raise self._unavailable(error, deadline) from None
 
     def _response_format(self, schema: dict) -> dict | None:
         """llama-cpp-python's server reads a schema only from {"type": "json_object", "schema": ...}; OpenAI and
@@ -147,18 +123,23 @@ class LLMClient:
         return None
 
     def probability_yes(self, question: str) -> float:
-        """P(the model's one-token reply is "Yes"), from the top log-probabilities of a single forward pass."""
-        try:
-            response = self._client.chat.completions.create(
-                model=self.model,
-                messages=[{"role": "user", "content": question}],
-                temperature=0.0,
-                max_tokens=1,
-                logprobs=True,
-                top_logprobs=10,
-            )
-        except openai.OpenAIError as error:
-            raise LLMUnavailable(_describe(error, self.endpoint)) from None
+        """P(the model's one-token reply is "Yes"), from the top log-probabilities of a single forward pass; under the
+        same one deadline as answering (the eval judges thousands of pairs: one stuck request must not hold it)."""
+        with _Deadline(self.settings.llm_timeout) as deadline:
+            try:
+                with self._client.chat.completions.with_streaming_response.create(
+                    model=self.model,
+                    messages=[{"role": "user", "content": question}],
+                    temperature=0.0,
+                    max_tokens=1,
+                    logprobs=True,
+                    top_logprobs=10,
+                ) as raw:
+                    deadline.watch(raw.http_response)
+                    response = raw.parse()
+                deadline.check()
+            except (openai.OpenAIError, httpx.HTTPError, httpx.StreamError, OSError) as error:
+                raise self._unavailable(error, deadline) from None
         choice = response.choices[0]
         if choice.logprobs is None or not choice.logprobs.content:  # endpoint without logprobs: use the text
             return 1.0 if (choice.message.content or "").strip().lower().startswith("yes") else 0.0
@@ -171,11 +152,55 @@ class LLMClient:
                 no += math.exp(candidate.logprob)
         return yes / (yes + no) if yes + no > 0 else 0.0
 
+    def _unavailable(self, error: Exception, deadline: _Deadline) -> LLMUnavailable:
+        if deadline.expired.is_set():
+            timeout = self.settings.llm_timeout
+            return LLMUnavailable(f"the LLM endpoint {self.endpoint} timed out (no complete reply in {timeout:g} s)")
+        if isinstance(error, openai.OpenAIError):
+            return LLMUnavailable(_describe(error, self.endpoint))
+        return LLMUnavailable(f"the LLM endpoint {self.endpoint} failed: {error}")
+
     def close(self) -> None:
         self._client.close()
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+
+class _Deadline:
+    """One deadline for a whole request. httpx's timeouts bound each read, so an endpoint that trickles keep-alives or
+    tokens could otherwise hold the caller for ever: when `seconds` pass, the watched HTTP response is closed, which
+    ends the read in progress with an error, and `check` raises from then on. Leaving the block closes the response
+    (also when a streaming caller stops reading early: the connection is released)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = threading.Event()
+        self._response: httpx.Response | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        if self._response is not None:
+            self._response.close()
+
+    def watch(self, response: httpx.Response) -> None:
+        self._response = response
+        if self.expired.is_set():
+            response.close()
+
+    def check(self) -> None:
+        if self.expired.is_set():
+            raise httpx.ReadTimeout("deadline")
+
+    def _expire(self) -> None:
+        self.expired.set()
+        if self._response is not None:
+            self._response.close()
 
 
 def _describe(error: openai.OpenAIError, endpoint: str) -> str:

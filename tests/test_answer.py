@@ -19,6 +19,7 @@ from rag.answer.generate import NumberedSources, number_sources
 from rag.assistant import REFUSAL, Assistant
 from rag.config import Settings
 from rag.ingest.pipeline import ingest
+from rag.llm import LLMClient, LLMUnavailable
 from rag.rank import Candidate, from_catalogue
 from rag.rewrite import standalone_question
 from rag.store import IndexStore
@@ -184,6 +185,44 @@ def test_an_endpoint_that_trickles_keep_alives_is_cut_off_at_the_deadline(seeds_
             stop.set()
     assert not asking.is_alive() and answers, "the trickling endpoint held the question past its deadline"
     assert answers[0].mode == "extractive" and "timed out" in (answers[0].notice or "")
+
+
+def test_the_eval_judge_call_is_cut_off_at_the_same_deadline(seeds_index: Settings):
+    stop = threading.Event()
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        threading.Thread(target=_trickle, args=(server, stop), daemon=True).start()
+        port = server.getsockname()[1]
+        slow = seeds_index.model_copy(update={"llm_api_base": f"http://127.0.0.1:{port}/v1", "llm_timeout": 2.0})
+        client = LLMClient(slow)
+        failures: list[Exception] = []
+
+        def judge() -> None:
+            try:
+                client.probability_yes("Does the sentence state it? Answer Yes or No.")
+            except LLMUnavailable as error:
+                failures.append(error)
+
+        judging = threading.Thread(target=judge)
+        judging.start()
+        judging.join(60)  # the body never ends and each read gets bytes within 0.2 s
+        stop.set()
+        client.close()
+    assert not judging.is_alive() and failures, "the trickling endpoint held the judge call past its deadline"
+    assert "timed out" in str(failures[0])
+
+
+@pytest.mark.slow
+def test_the_judge_reads_yes_and_no_from_the_real_models_logprobs(seeds_index: Settings, llm_endpoint: dict):
+    client = LLMClient(seeds_index.model_copy(update=llm_endpoint))
+    try:
+        ask = 'Sentence: "Seven militants were killed in the raid." Does it say that militants were killed? Yes or No.'
+        yes = client.probability_yes(ask)
+        no = client.probability_yes(ask.replace("militants were killed?", "a bridge was built?"))
+    finally:
+        client.close()
+    assert yes > 0.5 > no
 
 
 def test_without_a_model_unrelated_questions_are_refused(seeds_index: Settings):
