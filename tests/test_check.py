@@ -143,6 +143,14 @@ def test_question_kinds() -> None:
     # "a number of vehicles" is not a count question (sd-17)
     assert check.question_kind("Near which town did HTS stop a number of Turkish military vehicles?") == "name"
     assert check.question_kind("On what date did the strike happen?") == "date"
+    assert check.question_kind("When were the two men arrested in Tartus?") == "date"
+    assert check.question_kind("The raid came at dawn; when did the second one start?") == "date"
+    assert check.question_kind("To whom did the council hand the command?") == "name"
+    # "when", "who" and "where" opening a relative clause do not say what is asked (fk-b-29, fk-c-31 on fakes-dev)
+    names = "What were the names of the two pilots killed when fire brought down their helicopter in July?"
+    assert check.question_kind(names) == "name"
+    assert check.question_kind("Which imam was killed when a device went off during his sermon?") != "date"
+    assert check.question_kind("The commander who threatened Alawite towns: what condition was he in?") is None
 
 
 def test_only_cited_sentences_that_state_part_of_the_answer_are_quoted() -> None:

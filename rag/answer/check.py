@@ -315,22 +315,30 @@ def without_unsupported_attribution(claim: str, evidence: Evidence) -> str:
     return claim
 
 
-_DATE_QUESTION = r"when|(?:what|which) (?:date|day|month|year)"
+# "who", "where" and "when" ask only where a question or clause opens with them ("When did ...", "..., where did
+# ...", "To whom ..."); elsewhere they open a relative clause ("the commander who ...", "killed when a bomb ..."),
+# and a question about the names of those killed is not a question about a date.
+_ASKS = r"(?:^|[,;:.?!]\s*|^(?:and|but|so|then|on|in|at|to|from|by|for|of|near|with|since|until|during)\s+)"
 _NAMED_THINGS = (
     r"group|faction|organi[sz]ation|militia|person|commander|spokesman|spokeswoman|official|country|town|city|"
     r"village|province|movement|army|party|minister|leader|agency|outlet|newspaper"
 )
 QUESTION_KIND = [
     ("count", re.compile(r"\b(how many|how much|(?:what|the) (?:total )?number of|death toll|what toll)\b", re.I)),
-    ("date", re.compile(rf"\b({_DATE_QUESTION})\b", re.IGNORECASE)),
+    ("date", re.compile(rf"(?:{_ASKS}when\b|\b(?:what|which) (?:date|day|month|year)\b)", re.IGNORECASE)),
     (
         "name",
-        re.compile(rf"\b(who|whom|whose|where|(?:which|what) (?:{_NAMED_THINGS})|what (?:is|was) the name)\b", re.I),
+        re.compile(
+            rf"(?:{_ASKS}(?:who|whom|whose|where)\b|\b(?:which|what) (?:{_NAMED_THINGS})\b"
+            r"|\bwhat (?:is|was|were|are) the names?\b)",
+            re.IGNORECASE,
+        ),
     ),
 ]
 
 
 def question_kind(question: str) -> str | None:
+    question = question.strip()
     for kind, pattern in QUESTION_KIND:
         if pattern.search(question):
             return kind
