@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rag import rank
-from rag.answer import check
+from rag.answer import check, dates
 from rag.answer.check import Evidence
 from rag.answer.generate import (
     REPLY_TOKENS,
@@ -73,8 +73,10 @@ class AnswerStage:
             reply = parse_reply(answer.draft, len(sources.sentences))
             evidence = _EvidenceReader(self, sources, {p.article_id: p.metadata for p in passages})
             if reply.sources and reply.answer:  # an "according to X" that no cited sentence makes is the model's
-                stated = check.without_unsupported_attribution(reply.answer, evidence(reply.sources))
-                reply = Reply(reply.sources, stated)
+                cited = evidence(reply.sources)
+                stated = check.without_unsupported_attribution(reply.answer, cited)
+                # and so is the story's year added to a day the sentence gives without one: worked out below instead
+                reply = Reply(reply.sources, dates.without_inferred_year(stated, cited.sentences, cited.published))
             verdict = self._checked(query, reply, sources, evidence)
             answer.confidence = verdict.confidence
             if verdict.problems:
@@ -84,7 +86,8 @@ class AnswerStage:
                 return
             answer.mode, answer.short_answer = "generated", reply.answer.rstrip(" .;:")
             quotes = [self._quote(answer, n, s, verdict.method, sources) for n, s in verdict.quoted.items()]
-            answer.text = f"{answer.short_answer}: " + " ".join(quotes)
+            answer.text = f"{answer.short_answer}{_calendar_note(query, answer.short_answer, evidence, verdict)}: "
+            answer.text += " ".join(quotes)
             for number in self._other_sides(list(verdict.quoted), sources):
                 quote = self._quote(answer, number, 1.0, "quoted: the other side's account", sources)
                 answer.text += f" The same article also reports: {quote}"
@@ -198,6 +201,18 @@ class AnswerStage:
             support=round(support, 4),
             support_method=method,
         )
+
+
+def _calendar_note(query: str, short_answer: str, evidence: _EvidenceReader, verdict: Verdict) -> str:
+    """For a "when" answer that gives a weekday or a day without its year ("Monday", "18 July"): the calendar date,
+    worked out from the cited article's publication date and said to be so."""
+    if check.question_kind(query) != "date":
+        return ""
+    published = set(evidence(list(verdict.quoted)).published)
+    day = dates.calendar_date(short_answer, published) if len(published) == 1 else None
+    if day is None:
+        return ""
+    return f" ({dates.describe(day)}, counted from the article's date, {dates.describe(published.pop())})"
 
 
 def _stated_problems(short_answer: str, cited: list[int], evidence: _EvidenceReader) -> list[str]:
