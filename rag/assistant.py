@@ -57,6 +57,8 @@ class Assistant:
             assistant.llm = LLMClient(settings)
         except LLMUnavailable as error:
             assistant.llm_error = str(error)
+        if assistant.llm is not None and assistant.llm.bundled:  # not a paid endpoint: a request it need not bill
+            threading.Thread(target=assistant.stage.warm_up, args=(assistant.llm,), daemon=True).start()
         return assistant
 
     def __enter__(self) -> Assistant:

@@ -61,8 +61,13 @@ class LLMClient:
         )
 
     @property
+    def bundled(self) -> bool:
+        """Whether the endpoint is the local server this client started."""
+        return self._server is not None
+
+    @property
     def description(self) -> str:
-        where = "local llama.cpp server" if self._server else "endpoint"
+        where = "local llama.cpp server" if self.bundled else "endpoint"
         return f"{self.model} ({where} {self.endpoint})"
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> str:
@@ -115,7 +120,7 @@ class LLMClient:
         1.5B model writes this JSON without it."""
         kind = self._schema_support
         if kind == "auto":
-            kind = "none" if self._server is not None else "json_schema"
+            kind = "none" if self.bundled else "json_schema"
         if kind == "json_object":
             return {"type": "json_object", "schema": schema}
         if kind == "json_schema":

@@ -278,9 +278,11 @@ class _ScriptedModel:
     def __init__(self, reply: str) -> None:
         self.reply = reply
         self.schemas: list[dict] = []
+        self.requests: list[tuple[list[dict[str, str]], int | None]] = []
 
     def stream_json(self, messages: list[dict[str, str]], schema: dict, max_tokens: int | None = None) -> Iterator[str]:
         self.schemas.append(schema)
+        self.requests.append((messages, max_tokens))
         for start in range(0, len(self.reply), 7):
             yield self.reply[start : start + 7]
 
@@ -369,6 +371,20 @@ def test_a_day_is_shown_with_its_calendar_date_worked_out_from_the_articles_date
     )
     _, answer = _scripted(seeds_index, {"sources": [ceasefire], "answer": "June 25, 2019"}, question)
     assert answer.abstained  # a year of the model's own
+
+
+def test_the_warm_up_sends_the_same_fixed_instructions_as_every_question(seeds_index: Settings):
+    model = _ScriptedModel(json.dumps({"sources": [1], "answer": "7"}))
+    assistant = Assistant(seeds_index.model_copy(update=NO_GATE), llm=model)  # type: ignore[arg-type]
+    try:
+        assistant.stage.warm_up(model)  # type: ignore[arg-type]
+        assistant.ask(_dev("dev-02")["question"])
+    finally:
+        assistant.store.close()
+    (warm, warm_tokens), (asked, _) = model.requests
+    assert warm_tokens == 1 and warm[0] == asked[0]  # the system prompt, byte for byte: the cached prefix
+    opening = asked[1]["content"].split("<sources>")[0]
+    assert warm[1]["content"].startswith(opening + "<sources>")
 
 
 def test_an_invented_number_is_never_shown(seeds_index: Settings):

@@ -30,7 +30,7 @@ from rag.answer.generate import (
 )
 from rag.answer.types import Answer, Citation, Progress
 from rag.config import Settings
-from rag.llm import LLMClient
+from rag.llm import LLMClient, LLMUnavailable
 from rag.retrieve import Passage
 from rag.store import IndexStore
 
@@ -92,6 +92,16 @@ class AnswerStage:
                 quote = self._quote(answer, number, 1.0, "quoted: the other side's account", sources)
                 answer.text += f" The same article also reports: {quote}"
         yield answer.text
+
+    def warm_up(self, llm: LLMClient) -> None:
+        """Puts the fixed instructions into the server's prompt cache before the first question: on 2 cores the 1.5B
+        model reads them in ~8 s, which the first question after a start would otherwise pay on top of its own
+        sentences. Errors are left for the first question to report."""
+        try:
+            for _ in llm.stream_json(answer_messages("", NumberedSources([], {}, [])), answer_schema(1), 1):
+                pass
+        except LLMUnavailable:
+            pass
 
     def extractive(self, answer: Answer, ranked: list[rank.Candidate], notice: str | None) -> None:
         """No model: quote the best-matching sentences (or refuse when none matches well enough)."""
