@@ -387,32 +387,6 @@ def test_the_warm_up_sends_the_same_fixed_instructions_as_every_question(seeds_i
     assert warm[1]["content"].startswith(opening + "<sources>")
 
 
-def test_a_two_article_answer_quotes_the_sentence_that_links_it_to_what_the_question_describes(
-    seeds_index: Settings,
-):
-    # the date is in one article (the rocket strike on the TIP); the assassination the question describes the TIP by
-    # is in another; the model cites only the first
-    question = (
-        "On what date did the Syrian Army deliver a massive rocket strike on the group that pro-government sources "
-        "blamed for the assassination of Alaa al-Omar?"
-    )
-    strike = _number_of(seeds_index, "On March 6, the Syrian Arab Army", question)
-    _, answer = _scripted(seeds_index, {"sources": [strike], "answer": "March 6"}, question)
-    assert answer.mode == "generated", answer.notice
-    first, link = answer.citations
-    assert first.text.startswith("On March 6, the Syrian Arab Army") and first.article_id != link.article_id
-    assert "al-Omar" in link.text  # the best-ranked sentence that names him and something the strike's names
-    assert link.support_method.startswith("the link") and " Linked by: “" in answer.text
-
-
-def test_no_link_is_made_through_a_name_the_question_itself_gives(seeds_index: Settings):
-    # the question names the TIP itself, so the assassination sentence is no link; no article names Saraqib
-    question = "On what date did the Syrian Army strike the Turkistan Islamic Party in Saraqib?"
-    strike = _number_of(seeds_index, "On March 6, the Syrian Arab Army", question)
-    _, answer = _scripted(seeds_index, {"sources": [strike], "answer": "March 6"}, question)
-    assert answer.abstained and "do not mention saraqib" in (answer.notice or "")
-
-
 def test_an_invented_number_is_never_shown(seeds_index: Settings):
     hq = _number_of(seeds_index, "7 militants")
     events, answer = _scripted(seeds_index, {"sources": [hq], "answer": "12"})

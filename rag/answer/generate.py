@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rag.llm import prompt
 from rag.rank import Candidate
@@ -34,7 +34,6 @@ class NumberedSources:
     sentences: list[Candidate]
     labels: dict[str, str]  # article id -> heading (title, source, date) shown above its sentences
     best_first: list[int]  # the numbers in ranking order
-    unshown: list[Candidate] = field(default_factory=list)  # the candidates ranked below them, best first
 
     def get(self, number: int) -> Candidate | None:
         return self.sentences[number - 1] if 1 <= number <= len(self.sentences) else None
@@ -66,7 +65,7 @@ def number_sources(ranked: list[Candidate], limit: int, labels: dict[str, str]) 
         first_seen.setdefault(candidate.article_id, position)
     shown = sorted(best, key=lambda c: (first_seen[c.article_id], c.index))
     number_of = {id(c): number for number, c in enumerate(shown, start=1)}
-    return NumberedSources(shown, labels, [number_of[id(c)] for c in best], ranked[limit:])
+    return NumberedSources(shown, labels, [number_of[id(c)] for c in best])
 
 
 def answer_schema(sources: int) -> dict:

@@ -36,7 +36,6 @@ from rag.store import IndexStore
 
 REFUSAL = "The articles do not say."
 EXTRACTIVE_SENTENCES = 3
-LINK_POOL = 12  # candidates below the shown sentences searched for the link of a two-article answer
 
 
 @dataclass
@@ -48,7 +47,6 @@ class Verdict:
     method: str = "checked in code"
     problems: list[str] = field(default_factory=list)
     confidence: float | None = None
-    link: int | None = None  # another article's sentence that ties the quoted ones to what the question describes
 
 
 class AnswerStage:
@@ -90,9 +88,6 @@ class AnswerStage:
             quotes = [self._quote(answer, n, s, verdict.method, sources) for n, s in verdict.quoted.items()]
             answer.text = f"{answer.short_answer}{_calendar_note(query, answer.short_answer, evidence, verdict)}: "
             answer.text += " ".join(quotes)
-            if verdict.link:
-                quote = self._quote(answer, verdict.link, 0.0, "the link: it says what the question describes", sources)
-                answer.text += f" Linked by: {quote}"
             for number in self._other_sides(list(verdict.quoted), sources):
                 quote = self._quote(answer, number, 1.0, "quoted: the other side's account", sources)
                 answer.text += f" The same article also reports: {quote}"
@@ -147,61 +142,22 @@ class AnswerStage:
         keep = check.relevant(reply.answer, evidence.texts(cited))
         cited = [n for n, kept in zip(cited, keep, strict=True) if kept]
         verdict.quoted = {n: check.coverage(reply.answer, evidence([n], strict=True)) for n in cited}
-        verdict.problems = self._withheld_because(query, reply.answer, verdict, evidence)
+        verdict.confidence = round(max(sources.sentences[n - 1].similarity for n in cited), 4)
+        verdict.problems = self._withheld_because(query, reply.answer, cited, verdict.confidence, evidence)
         return verdict
 
     def _withheld_because(
-        self, query: str, short_answer: str, verdict: Verdict, evidence: _EvidenceReader
+        self, query: str, short_answer: str, cited: list[int], confidence: float, evidence: _EvidenceReader
     ) -> list[str]:
-        """Why an answer its sentences state may still not be shown: the sentences it rests on match the question
-        too loosely, the answer is not the kind of thing asked, or the sentences are about another place, date or
-        thing (unless another article's sentence links them to what the question describes: `_link`). Sets the
-        verdict's confidence and link."""
-        cited = list(verdict.quoted)
-        stated = evidence(cited, whole_articles=True)
-        problems = check.answer_problems(query, short_answer, stated)
-        about = [] if problems else check.question_problems(query, stated)
-        if about:
-            verdict.link = self._link(query, cited, evidence)
-            about = [] if verdict.link else about
-        resting = [*cited, *([verdict.link] if verdict.link else [])]
-        verdict.confidence = round(max(evidence.sources.sentences[n - 1].similarity for n in resting), 4)
-        if verdict.confidence < self.settings.min_confidence:
+        """Why an answer its sentences state may still not be shown: they match the question too loosely, the
+        answer is not the kind of thing asked, or the sentences are about another place, date or thing."""
+        if confidence < self.settings.min_confidence:
             return [
-                f"the sentences the answer rests on match the question too loosely (similarity "
-                f"{verdict.confidence:.2f} < {self.settings.min_confidence})"
+                f"the sentences the answer rests on match the question too loosely (similarity {confidence:.2f} < "
+                f"{self.settings.min_confidence})"
             ]
-        return problems + about
-
-    def _link(self, query: str, cited: list[int], evidence: _EvidenceReader) -> int | None:
-        """For a question that describes what it asks about through another event ("the town where three women
-        were killed at a funeral"): a sentence of another article that says what the answer's articles do not (the
-        question's names, dates and numbers they lack) and names something the answer's sentence names too that the
-        question does not (the town, the group: the link of the chain). Its number (added to the shown sentences if
-        it was not shown), or None. Candidates are looked at best-ranked first, and only the best ones."""
-        sources = evidence.sources
-        articles = {sources.sentences[n - 1].article_id for n in cited}
-        answered = set(check.names(" ".join(evidence.texts(cited)) + " " + evidence(cited).context))
-        asked = set(check.names(query))
-        shown = len(sources.sentences)
-        pool = [
-            *((n, sources.sentences[n - 1]) for n in sources.best_first),
-            *((0, c) for c in sources.unshown[:LINK_POOL]),
-        ]
-        for number, candidate in pool:
-            if candidate.article_id in articles:
-                continue
-            linked = set(check.names(f"{candidate.previous} {candidate.text}")) - asked
-            if not linked & answered:
-                continue
-            if number == 0:  # numbered after the shown ones; taken out again unless it is the link
-                sources.sentences.append(candidate)
-                number = len(sources.sentences)
-            if not check.question_problems(query, evidence([*cited, number], whole_articles=True)):
-                return number
-            if number > shown:
-                sources.sentences.pop()
-        return None
+        stated = evidence(cited, whole_articles=True)
+        return check.answer_problems(query, short_answer, stated) + check.question_problems(query, stated)
 
     # --- cite and render -----------------------------------------------------------------------------------------
 
