@@ -8,6 +8,7 @@ import shutil
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -169,34 +170,36 @@ def _trickle(server: socket.socket, stop: threading.Event) -> None:
     connection.close()
 
 
-def test_an_endpoint_that_trickles_keep_alives_is_cut_off_at_the_deadline(seeds_index: Settings):
+@contextmanager
+def _trickling(settings: Settings) -> Iterator[Settings]:
+    """Settings whose endpoint (a local socket) answers every request with a stream of keep-alives that never ends;
+    the deadline is 2 s."""
     stop = threading.Event()
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(8)
         threading.Thread(target=_trickle, args=(server, stop), daemon=True).start()
         port = server.getsockname()[1]
-        slow = seeds_index.model_copy(update={"llm_api_base": f"http://127.0.0.1:{port}/v1", "llm_timeout": 2.0})
-        answers: list[Answer] = []
-        with Assistant.open(settings=slow) as assistant:
-            asking = threading.Thread(target=lambda: answers.append(assistant.ask(_dev("dev-07")["question"])))
-            asking.start()
-            asking.join(60)  # each read gets a keep-alive within 0.2 s: only the request deadline ends this
+        try:
+            yield settings.model_copy(update={"llm_api_base": f"http://127.0.0.1:{port}/v1", "llm_timeout": 2.0})
+        finally:
             stop.set()
+
+
+def test_an_endpoint_that_trickles_keep_alives_is_cut_off_at_the_deadline(seeds_index: Settings):
+    answers: list[Answer] = []
+    with _trickling(seeds_index) as slow, Assistant.open(settings=slow) as assistant:
+        asking = threading.Thread(target=lambda: answers.append(assistant.ask(_dev("dev-07")["question"])))
+        asking.start()
+        asking.join(60)  # each read gets a keep-alive within 0.2 s: only the request deadline ends this
     assert not asking.is_alive() and answers, "the trickling endpoint held the question past its deadline"
     assert answers[0].mode == "extractive" and "timed out" in (answers[0].notice or "")
 
 
 def test_the_eval_judge_call_is_cut_off_at_the_same_deadline(seeds_index: Settings):
-    stop = threading.Event()
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(8)
-        threading.Thread(target=_trickle, args=(server, stop), daemon=True).start()
-        port = server.getsockname()[1]
-        slow = seeds_index.model_copy(update={"llm_api_base": f"http://127.0.0.1:{port}/v1", "llm_timeout": 2.0})
+    failures: list[Exception] = []
+    with _trickling(seeds_index) as slow:
         client = LLMClient(slow)
-        failures: list[Exception] = []
 
         def judge() -> None:
             try:
@@ -207,7 +210,6 @@ def test_the_eval_judge_call_is_cut_off_at_the_same_deadline(seeds_index: Settin
         judging = threading.Thread(target=judge)
         judging.start()
         judging.join(60)  # the body never ends and each read gets bytes within 0.2 s
-        stop.set()
         client.close()
     assert not judging.is_alive() and failures, "the trickling endpoint held the judge call past its deadline"
     assert "timed out" in str(failures[0])
