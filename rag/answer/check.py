@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from rag.answer import dates
+from rag.answer.dates import WEEKDAYS
 from rag.ingest.sentences import split_spans
 from rag.rank import Candidate
 
@@ -66,7 +67,6 @@ def _words(text: str) -> list[str]:
 
 MONTHS = _words("january february march april may june july august september october november december")
 MONTH_ABBREVIATIONS = {m[:3]: m for m in MONTHS} | {"sept": "september"}
-WEEKDAYS = _words("monday tuesday wednesday thursday friday saturday sunday")
 DATE_WORDS = set(MONTHS) | set(WEEKDAYS) | {"yesterday", "today", "tonight", "tomorrow"}
 
 STOPWORDS = set(

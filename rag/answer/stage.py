@@ -30,7 +30,7 @@ from rag.answer.generate import (
 )
 from rag.answer.types import Answer, Citation, Progress
 from rag.config import Settings
-from rag.llm import LLMClient, LLMUnavailable
+from rag.llm import LLMClient
 from rag.retrieve import Passage
 from rag.store import IndexStore
 
@@ -96,11 +96,12 @@ class AnswerStage:
     def warm_up(self, llm: LLMClient) -> None:
         """Puts the fixed instructions into the server's prompt cache before the first question: on 2 cores the 1.5B
         model reads them in ~8 s, which the first question after a start would otherwise pay on top of its own
-        sentences. Errors are left for the first question to report."""
+        sentences. Best effort, in the background: whatever fails (the endpoint, or a close() under way) is left for
+        the first question to meet and report."""
         try:
             for _ in llm.stream_json(answer_messages("", NumberedSources([], {}, [])), answer_schema(1), 1):
                 pass
-        except LLMUnavailable:
+        except Exception:  # nothing waits on the warm-up
             pass
 
     def extractive(self, answer: Answer, ranked: list[rank.Candidate], notice: str | None) -> None:
