@@ -2,6 +2,7 @@
 
 generate.py  the best sentences numbered for the model, one structured call: {"sources": [n], "answer": "..."}
 check.py     rules in code: the short answer may only say what its cited sentences say, about what was asked
+dates.py     relative and year-less days ("on Saturday", "18 July") made calendar dates from the article's date
 stage.py     `AnswerStage`: generate -> check -> cite (verbatim quotes of the cited sentences) -> render
 types.py     `Answer`, `Citation`, `Progress`, `RetrievedPassage`: plain data for the API, CLI, UI and eval
 """
