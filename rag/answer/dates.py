@@ -44,11 +44,8 @@ def day_without_year(day: int, month: int, published: date) -> date | None:
     """The last `day`/`month` on or before the publication date ("28 December" in a story of 5 January 2016 is
     28 December 2015)."""
     for year in (published.year, published.year - 1):
-        try:
-            found = date(year, month, day)
-        except ValueError:
-            return None
-        if found <= published:
+        found = _date(year, month, day)
+        if found is None or found <= published:
             return found
     return None
 
