@@ -295,11 +295,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 raise gr.Error(str(error)) from None
 
         # The page's own events are not API endpoints (gradio_client could otherwise call "add_articles" directly);
-        # `/ask` above is the supported interface.
+        # `/ask` above is the supported interface. The chat turn alone is callable but unlisted ("undocumented"): it
+        # does no more than `/ask`, and the load test (eval/load_test.py) drives exactly what a browser session
+        # does through it, conversation state included.
         private: Any = {"api_visibility": "private"}
         ask_inputs = [question, chat, session, date_from, date_to, source_filter, top_k]
         ask_outputs = [chat, session, status, sources_view, question]
-        ask_button.click(ask, ask_inputs, ask_outputs, api_name="page_ask", **private)
+        ask_button.click(ask, ask_inputs, ask_outputs, api_name="page_ask", api_visibility="undocumented")
         question.submit(ask, ask_inputs, ask_outputs, api_name="page_submit", **private)
         reset_outputs = [chat, session, status, article_view, sources_view, question]
         new_button.click(new_conversation, outputs=reset_outputs, queue=False, **private)
