@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -21,6 +24,16 @@ SEEDS = CORPUS / "seeds"
 FAKES = CORPUS / "fakes.jsonl"
 DAMAGED_COPY = SEEDS / "000_52adbdfa8497fdcb.txt"
 FULL_COPY = SEEDS / "001_de26e5de12a4771e.txt"
+
+
+def eval_script(name: str) -> ModuleType:
+    """A benchmark script of eval/ (not a package) imported as a module, for tests that run it in small."""
+    if name not in sys.modules:  # registered before it runs: its dataclasses look their module up there
+        spec = importlib.util.spec_from_file_location(name, REPO / "eval" / f"{name}.py")
+        assert spec and spec.loader
+        module = sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 @pytest.fixture(scope="session")

@@ -195,3 +195,56 @@ def test_chroma_server_mode(seed_copy: Path, tmp_path: Path):
     finally:
         server.terminate()
         server.wait(30)
+
+
+def test_scale_out_two_ui_processes_share_one_chroma_server_and_one_llm_server(
+    seed_copy: Path, tmp_path: Path, llm_endpoint: dict[str, str]
+):
+    """The shape beyond one process, by settings only: a `chroma run` server and an OpenAI-compatible LLM server
+    (the bundled llama.cpp one here) shared by two `rag ui` processes over one index folder (catalogue and BM25).
+    Both answer with the same citations, and both see what an ingest in a third process added."""
+    from gradio_client import Client
+
+    from tests.conftest import eval_script
+
+    start_ui = eval_script("load_test").start_ui
+    port = _free_port()
+    server = _chroma_server(tmp_path / "chroma-server", port)
+    shared = {
+        "chroma_host": "127.0.0.1",
+        "chroma_port": str(port),
+        "llm_api_base": llm_endpoint["llm_api_base"],
+        "llm_api_key": llm_endpoint["llm_api_key"],
+    }
+    index = tmp_path / "index"
+    uis = []
+    try:
+        for n in range(2):  # the first builds the index (vectors into the server), the second opens it
+            uis.append(start_ui(index, seed_copy, tmp_path / f"ui-{n}.log", **shared))
+        assert not (index / "chroma").exists()  # no local vectors: both read the server's
+        clients = [Client(url, verbose=False, download_files=False) for _, url in uis]
+        afrin = "How many civilians were reportedly killed in the rocket strike on Afrin on March 18?"
+        answers = [client.predict(afrin, api_name="/ask") for client in clients]
+        assert answers[0]["model"] == answers[1]["model"] == Settings().llm_model  # the shared endpoint answered
+        assert answers[0]["text"] == answers[1]["text"]  # one index, one model, deterministic decoding
+        assert [p["chunk_id"] for p in answers[0]["passages"]] == [p["chunk_id"] for p in answers[1]["passages"]]
+
+        more = tmp_path / "more"
+        more.mkdir()
+        (more / "flood.txt").write_text(FLOOD, encoding="utf-8")
+        subprocess.run(
+            [str(BIN / "rag"), "ingest", str(more), "--index", str(index), "--no-progress"],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(port)},
+        )
+        flood = "How many bridges did the flood in Valparaiso destroy?"
+        for client in clients:  # each running process picks up the new catalogue generation on its next question
+            passages = client.predict(flood, api_name="/ask")["passages"]
+            assert passages and "Valparaiso" in passages[0]["text"]
+    finally:
+        for process, _ in uis:
+            process.terminate()
+            process.wait(30)
+        server.terminate()
+        server.wait(30)

@@ -3,18 +3,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("load_test", REPO / "eval" / "load_test.py")
-assert _spec and _spec.loader
-load_test = sys.modules["load_test"] = importlib.util.module_from_spec(_spec)  # dataclasses look it up there
-_spec.loader.exec_module(load_test)
+from tests.conftest import eval_script
+
+load_test = eval_script("load_test")
 
 ASKED = ["Who was Alaa al-Omar?", "Where was he assassinated?"]
 OWN_TURN = '<div class="answer-text">He was killed <a class="cite" href="#cite-1-1">[1]</a></div>'
