@@ -286,6 +286,18 @@ def _time_queries(function: Callable[[str], Any], queries: list[str]) -> list[fl
     return values
 
 
+def _scale_filters(store: Any) -> tuple[Any, Any]:
+    """Filters as the UI sets them: a date range holding the middle half of the articles, and the one source
+    with the most articles (copies keep their original's date and source, so the shares hold at every size)."""
+    from rag.retrieve import Filters
+
+    dates = [row[0] for row in store.db.execute("SELECT date FROM articles WHERE date != '' ORDER BY date")]
+    busiest = store.db.execute("SELECT source FROM articles GROUP BY source ORDER BY COUNT(*) DESC").fetchone()[0]
+    half = Filters(date_from=dates[len(dates) // 4][:10], date_to=dates[3 * len(dates) // 4][:10])
+    log(f"scale filters: dates {half.date_from}..{half.date_to}; source {busiest}")
+    return half, Filters(sources=(busiest,))
+
+
 def bench_scale(
     index_dir: Path, scales: list[int], queries: list[str], base_settings: Any, workdir: Path
 ) -> list[dict[str, Any]]:
@@ -300,6 +312,7 @@ def bench_scale(
     top_k = settings.top_k
     embedder = build_embedder(settings)
     originals = _originals(store)
+    half, source = _scale_filters(store)
     rng = np.random.default_rng(0)
     made = 0
     results = []
@@ -318,6 +331,8 @@ def bench_scale(
         hybrid = HybridRetriever(store)
         open_s = time.perf_counter() - started
         ours = _time_queries(lambda q, retriever=hybrid: retriever.retrieve(q, top_k), queries)
+        filtered = _time_queries(lambda q, retriever=hybrid: retriever.retrieve(q, top_k, half), queries)
+        one_source = _time_queries(lambda q, retriever=hybrid: retriever.retrieve(q, top_k, source), queries)
         dense, _ = plain_engine(store, embedder, None, top_k)
         plain = _time_queries(dense.retrieve, queries)
         row = {
@@ -327,7 +342,10 @@ def bench_scale(
             "bm25_s": bm25_s,
             "open_s": open_s,
             "ours_retrieve": percentiles(ours),
+            "ours_retrieve_date_filter": percentiles(filtered),
+            "ours_retrieve_source_filter": percentiles(one_source),
             "plain_retrieve": percentiles(plain),
+            "disk_mb": sum(f.stat().st_size for f in copy_dir.rglob("*") if f.is_file()) / 1e6,
             **memory_mb(),
         }
         log(f"scale: {row['chunks']} chunks: ours p50 {row['ours_retrieve']['p50']:.3f} s")
@@ -360,14 +378,19 @@ def print_corpus(name: str, result: dict[str, Any]) -> None:
 
 def print_scale(rows: list[dict[str, Any]], queries: int) -> None:
     print(f"\nretrieval at scale (FA-KES + synthetic copies), {queries} queries; latency in ms, build in s")
+    print("ours = hybrid (dense + BM25 + fusion); +date / +source = with a date-range / one-source filter")
     header = f"{'chunks':>7} {'add s':>7} {'bm25 s':>7} {'open s':>7} {'ours p50':>9} {'ours p95':>9} "
-    print(header + f"{'plain p50':>10} {'plain p95':>10} {'RSS MB':>7} {'peak MB':>8}")
+    header += f"{'+date p50':>10} {'+date p95':>10} {'+src p50':>9} {'+src p95':>9} "
+    print(header + f"{'plain p50':>10} {'plain p95':>10} {'disk MB':>8} {'RSS MB':>7} {'peak MB':>8}")
     for row in rows:
         ours, plain = row["ours_retrieve"], row["plain_retrieve"]
+        dated, sourced = row["ours_retrieve_date_filter"], row["ours_retrieve_source_filter"]
         print(
             f"{row['chunks']:>7} {row['add_s']:>7.1f} {row['bm25_s']:>7.1f} {row['open_s']:>7.1f} "
-            f"{ours['p50'] * 1000:>9.1f} {ours['p95'] * 1000:>9.1f} {plain['p50'] * 1000:>10.1f} "
-            f"{plain['p95'] * 1000:>10.1f} {row['rss_mb']:>7.0f} {row['peak_mb']:>8.0f}"
+            f"{ours['p50'] * 1000:>9.1f} {ours['p95'] * 1000:>9.1f} {dated['p50'] * 1000:>10.1f} "
+            f"{dated['p95'] * 1000:>10.1f} {sourced['p50'] * 1000:>9.1f} {sourced['p95'] * 1000:>9.1f} "
+            f"{plain['p50'] * 1000:>10.1f} {plain['p95'] * 1000:>10.1f} {row['disk_mb']:>8.0f} {row['rss_mb']:>7.0f} "
+            f"{row['peak_mb']:>8.0f}"
         )
 
 

@@ -197,11 +197,18 @@ class IndexStore:
     def chunk_ids(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT id FROM chunks")}
 
-    def chunk_rows(self) -> list[sqlite3.Row]:
-        return self.db.execute(
+    def chunk_rows(self, ids: list[str] | None = None) -> list[sqlite3.Row]:
+        """Chunks joined with their articles: all of them in index order, or the ones named (any order)."""
+        select = (
             "SELECT c.*, a.title, a.date, a.source, a.url, a.path FROM chunks c JOIN articles a ON a.id = c.article_id"
-            " ORDER BY c.article_id, c.idx"
-        ).fetchall()
+        )
+        if ids is None:
+            return self.db.execute(select + " ORDER BY c.article_id, c.idx").fetchall()
+        rows: list[sqlite3.Row] = []
+        for begin in range(0, len(ids), 500):  # under SQLite's limit on bound parameters
+            part = ids[begin : begin + 500]
+            rows += self.db.execute(select + f" WHERE c.id IN ({','.join('?' * len(part))})", part).fetchall()
+        return rows
 
     def chunk_nodes(self) -> list[Any]:
         """Chunk nodes rebuilt from the catalogue (for BM25), without touching the vector store."""

@@ -1,7 +1,10 @@
 """Hybrid retrieval (dense Chroma + BM25, reciprocal rank fusion) on real indexes."""
 
+import json
 import shutil
 from pathlib import Path
+
+import pytest
 
 from rag.config import Settings
 from rag.embed import build_embedder
@@ -68,3 +71,48 @@ def test_same_sentences_do_not_fill_two_slots(tmp_path: Path):
     hits = _retriever(settings).retrieve("attack near al-Sukhna repelled", top_k=3)
     sukhna = [h for h in hits if "al-Sukhna" in h.text]
     assert len(sukhna) == 1
+
+
+def test_a_selective_filter_still_gets_both_retrievers_and_both_search_paths_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Filters are applied before ranking, not to a few top hits: the one article of a small source is found by
+    BM25 and dense search even when 60 other articles match the query better. The ids-restricted search and the
+    oversampled search (used for broad filters) return the same chunks."""
+    import rag.retrieve
+
+    export = tmp_path / "export.jsonl"
+    rows = [
+        {
+            "title": f"Rocket strike number {n}",
+            "text": f"A rocket strike hit the village of Kafr {n} on day {n}, killing {n + 2} people and wounding "
+            f"{n * 3 + 1}; the rocket strike destroyed {n + 4} houses in district {n * 7}.",
+            "source": "Big Wire",
+            "date": f"2019-03-{1 + n % 28:02d}",
+        }
+        for n in range(60)
+    ]
+    rows.append(
+        {
+            "title": "Market reopens",
+            "text": "The market of Saraqib reopened on Sunday, weeks after a rocket struck its main square.",
+            "source": "Small Paper",
+            "date": "2019-04-02",
+        }
+    )
+    export.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "index")
+    ingest([export], settings, progress=False)
+    retriever = _retriever(settings)
+    small = Filters(sources=("Small Paper",))
+    hits = retriever.retrieve("rocket strike", top_k=1, filters=small)
+    assert [h.metadata["source"] for h in hits] == ["Small Paper"]
+    assert hits[0].dense_rank == 1 and hits[0].bm25_rank == 1
+    assert retriever.retrieve("rocket strike", filters=Filters(date_from="2019-05-01")) == []
+
+    dated = Filters(date_from="2019-03-10", date_to="2019-03-20")
+    by_ids = retriever.retrieve("houses destroyed by a rocket strike", top_k=4, filters=dated)
+    monkeypatch.setattr(rag.retrieve, "ID_SEARCH_MAX", 0)  # the broad-filter path: search wider, then filter
+    oversampled = retriever.retrieve("houses destroyed by a rocket strike", top_k=4, filters=dated)
+    assert [h.chunk_id for h in by_ids] == [h.chunk_id for h in oversampled] and len(by_ids) == 4
+    assert all("2019-03-10" <= h.metadata["date"] <= "2019-03-20" for h in by_ids)
