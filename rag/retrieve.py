@@ -12,6 +12,7 @@ from the catalogue, the source of truth (fetching them from Chroma cost ~0.1 ms 
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -19,12 +20,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+from chromadb.errors import ChromaError
 from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.retrievers.bm25 import BM25Retriever
 
 from rag.embed import build_embedder
 from rag.ingest.chunks import node_from_row
 from rag.store import IndexStore
+
+log = logging.getLogger(__name__)
 
 RRF_K = 60  # the constant from Cormack et al. (2009); ranks matter, raw scores of the two retrievers do not
 CANDIDATES_PER_RETRIEVER = 4  # each retriever returns this many times top_k before fusion
@@ -143,13 +147,21 @@ class HybridRetriever:
         allowed = len(self._ids) if keep is None else int(keep.sum())
         if not allowed:
             return []
-        search: dict = {"n_results": wanted}
-        if keep is not None and allowed <= ID_SEARCH_MAX:
-            search = {"n_results": min(wanted, allowed), "ids": [self._ids[i] for i in np.flatnonzero(keep)]}
-        elif keep is not None:
-            search["n_results"] = min(len(self._ids), math.ceil(wanted * len(self._ids) / allowed * OVERSAMPLE))
         vector = self.embedder.get_query_embedding(query)
-        found = self.store.collection.query(query_embeddings=[vector], include=["distances"], **search)
+        n_results = wanted if keep is None else math.ceil(wanted * len(self._ids) / allowed * OVERSAMPLE)
+        found = None
+        if keep is not None and allowed <= ID_SEARCH_MAX:
+            ids = [self._ids[i] for i in np.flatnonzero(keep)]
+            try:
+                found = self.store.collection.query(
+                    query_embeddings=[vector], n_results=min(wanted, allowed), ids=ids, include=["distances"]
+                )
+            except ChromaError:  # an id this Chroma client does not know yet (embedded store, another writer)
+                log.debug("id-restricted search failed; searching wider instead", exc_info=True)
+        if found is None:
+            found = self.store.collection.query(
+                query_embeddings=[vector], n_results=min(len(self._ids), n_results), include=["distances"]
+            )
         similarity: dict[str, float] = {}
         for chunk_id, distance in zip(found["ids"][0], found["distances"][0], strict=True):
             position = self._position.get(chunk_id)  # None: a vector the catalogue does not list

@@ -116,3 +116,19 @@ def test_a_selective_filter_still_gets_both_retrievers_and_both_search_paths_agr
     oversampled = retriever.retrieve("houses destroyed by a rocket strike", top_k=4, filters=dated)
     assert [h.chunk_id for h in by_ids] == [h.chunk_id for h in oversampled] and len(by_ids) == 4
     assert all("2019-03-10" <= h.metadata["date"] <= "2019-03-20" for h in by_ids)
+
+
+def test_a_filtered_search_survives_chunks_the_vector_store_does_not_hold(seeds_index: Settings, tmp_path: Path):
+    """A catalogue chunk missing from Chroma (a reader whose embedded Chroma has not seen another process's new
+    vectors yet) makes Chroma refuse an id-restricted search; the wider search answers instead."""
+    copy = Settings(index_dir=tmp_path / "index")
+    shutil.copytree(seeds_index.index_dir, copy.index_dir)
+    store = IndexStore(copy, create=False)
+    sourced = Filters(sources=("Global Research",))
+    missing = store.db.execute(
+        "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.source = ? LIMIT 1",
+        sourced.sources,
+    ).fetchone()[0]
+    store.collection.delete(ids=[missing])
+    hits = HybridRetriever(store).retrieve("rocket strike", filters=sourced)
+    assert hits and {h.metadata["source"] for h in hits} == {"Global Research"}
