@@ -177,6 +177,8 @@ def ask(
     if as_json:
         typer.echo(answer.to_json())
         return
+    if answer.disagreement:
+        typer.echo(f"Sources disagree. {answer.disagreement}\n")
     typer.echo(answer.text)
     if answer.notice:
         typer.echo(f"\n({answer.mode}: {answer.notice})")

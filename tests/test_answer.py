@@ -83,6 +83,7 @@ def test_conflicting_sources_are_attributed_and_both_sides_given(assistant: Assi
     # The model tends to cite one side; the other side's account beside it is quoted after the answer.
     assert "pro-government" in answer.text.lower() and "pro-opposition" in answer.text.lower()
     assert "20" in answer.text and len(answer.citations) >= 2
+    assert answer.disagreeing_sides == ["pro-government", "pro-opposition"]
     _assert_citations_slice_back(assistant, answer)
 
 
@@ -360,6 +361,14 @@ def test_one_sides_account_is_quoted_with_who_gives_it_and_the_other_side_beside
     assert answer.text.startswith("at least 20 soldiers killed: “Pro-opposition sources claim that at least 20")
     assert "The same article also reports: “Pro-government sources deny casualties" in answer.text
     assert answer.citations[1].support_method == "quoted: the other side's account"
+    assert (
+        answer.disagreeing_sides == ["pro-government", "pro-opposition"]
+        and "neither is confirmed" in (answer.to_dict()["disagreement"])
+    )
+    assert Answer.from_dict(answer.to_dict()).disagreeing_sides == answer.disagreeing_sides
+    # one side's account alone, or a fact no side gives, is no dispute
+    hq = _number_of(seeds_index, "7 militants")
+    assert _scripted(seeds_index, {"sources": [hq], "answer": "7"})[1].disagreeing_sides == []
 
 
 def test_a_day_is_shown_with_its_calendar_date_worked_out_from_the_articles_date(seeds_index: Settings):

@@ -174,6 +174,10 @@ def test_two_sessions_asking_at_once_get_their_own_answers(browser: object, live
     first_chat, second_chat = first.locator("#chat").inner_text(), second.locator("#chat").inner_text()
     assert JAYSH in first_chat and SUKHNA not in first_chat
     assert SUKHNA in second_chat and JAYSH not in second_chat
+    # the conflict question: both sides' accounts, each cited, under a "sources disagree" marker
+    assert "pro-government" in second_chat.lower() and "pro-opposition" in second_chat.lower()
+    assert second.locator("#chat #sources-disagree").count() == 1 and first.locator("#sources-disagree").count() == 0
+    assert second.locator("#chat .answer-text a.cite").count() >= 2
     for page, topic in ((first, "Jaysh al-Izza"), (second, "Sukhna")):
         page.get_by_role("tab", name="Sources").click()
         assert topic in page.locator("#sources-view").inner_text()
@@ -338,6 +342,14 @@ def test_article_view_escapes_markup_and_marks_the_cited_offsets() -> None:
     assert f'<mark id="cited-sentence" class="cited" data-sentence="a1-s">{marked}</mark>' in page
     assert "<script>" not in page and "<b>" not in page and "<i>" not in page
     assert "javascript:" not in page and "S &amp; Co" in page
+
+
+def test_an_answer_quoting_two_sides_is_marked_sources_disagree() -> None:
+    answer = Answer("q", "q", "20 killed [1]. Denied [2].", "generated", disagreeing_sides=["pro-a", "pro-b"])
+    html = render.answer_html(answer, 0)
+    assert 'id="sources-disagree"' in html and "pro-a and pro-b accounts that differ" in html
+    answer.disagreeing_sides = []
+    assert "sources-disagree" not in render.answer_html(answer, 0)
 
 
 def test_answer_links_only_known_markers_and_lookup_follows_them() -> None:

@@ -47,6 +47,7 @@ mark.cited { background: #ffe066; color: #111; padding: 0 2px; border-radius: 2p
 .notice { border-left: 4px solid #e8a33d; background: rgba(232, 163, 61, 0.12); padding: 4px 8px; margin: 4px 0; }
 .notice-refused, .notice-generated { border-color: #8a8a8a; background: rgba(138, 138, 138, 0.12); }
 .notice-ok { border-color: #3d9e5a; background: rgba(61, 158, 90, 0.12); }
+.notice-disagree { border-color: #c0392b; background: rgba(192, 57, 43, 0.10); }
 .cite-list { margin: 6px 0 0 0; padding-left: 1.2em; font-size: 0.9em; list-style: none; }
 .cited-list { list-style: none; padding-left: 0; }
 .cited-item { margin-bottom: 8px; }

@@ -63,6 +63,11 @@ def answer_html(answer: Answer, turn: int) -> str:
             f'<div class="notice notice-{answer.mode}"><strong>{MODE_LABELS[answer.mode]}.</strong> '
             f"{escape(answer.notice or '')}</div>"
         )
+    if answer.disagreement:
+        parts.append(
+            f'<div class="notice notice-disagree" id="sources-disagree"><strong>Sources disagree.</strong> '
+            f"{escape(answer.disagreement)}</div>"
+        )
     parts.append(f'<div class="answer-text">{MARKER.sub(marker, _text(answer.text))}</div>')
     if answer.mode == "generated" and answer.notice:
         parts.append(f'<div class="notice notice-generated">{escape(answer.notice)}</div>')

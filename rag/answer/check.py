@@ -536,5 +536,12 @@ def counterpart(sentence: Candidate, article: list) -> int | None:
     return None
 
 
+def disagreeing_sides(quoted: list[str]) -> list[str]:
+    """The sides ("pro-government", "pro-opposition") whose own accounts the quoted sentences give, when there are
+    two or more: the answer then reports a dispute, not a fact, and is marked so."""
+    sides = set().union(*(_sides(text, ACCOUNT) for text in quoted)) if quoted else set()
+    return sorted(sides) if len(sides) > 1 else []
+
+
 def _sides(text: str, pattern: re.Pattern[str] = SIDE) -> set[str]:
     return {side.lower() for side in pattern.findall(text)}

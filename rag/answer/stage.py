@@ -91,6 +91,7 @@ class AnswerStage:
             for number in self._other_sides(list(verdict.quoted), sources):
                 quote = self._quote(answer, number, 1.0, "quoted: the other side's account", sources)
                 answer.text += f" The same article also reports: {quote}"
+            answer.disagreeing_sides = check.disagreeing_sides([c.text for c in answer.citations])
         yield answer.text
 
     def warm_up(self, llm: LLMClient) -> None:
@@ -116,6 +117,7 @@ class AnswerStage:
         for number, candidate in enumerate(best, start=1):
             answer.citations.append(self._citation(number, candidate, candidate.similarity, "embedding-similarity"))
         answer.text = "\n".join(f"“{c.text}” [{n}]" for n, c in enumerate(best, start=1))
+        answer.disagreeing_sides = check.disagreeing_sides([c.text for c in best])
 
     # --- check ---------------------------------------------------------------------------------------------------
 

@@ -75,6 +75,9 @@ class Answer:
     model: str | None = None
     short_answer: str = ""  # the model's short answer ("7", "Jabhat al-Nusra"), when one was shown
     confidence: float | None = None  # cosine(question, best sentence the answer rests on): gated by min_confidence
+    # The sides whose differing accounts the quoted sentences give (["pro-government", "pro-opposition"]); non-empty
+    # means "sources disagree", shown as such.
+    disagreeing_sides: list[str] = field(default_factory=list)
     draft: str = ""  # the model's raw structured reply, for inspection
     withheld: list[dict[str, Any]] = field(default_factory=list)  # the short answer not shown: text, sources, problems
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, plus "total"
@@ -83,9 +86,17 @@ class Answer:
     def abstained(self) -> bool:
         return self.mode == "refused"
 
+    @property
+    def disagreement(self) -> str:
+        """The "sources disagree" note for the reader ("" when the answer quotes no two sides' accounts)."""
+        if not self.disagreeing_sides:
+            return ""
+        return f"It quotes {' and '.join(self.disagreeing_sides)} accounts that differ; neither is confirmed here."
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["abstained"] = self.abstained
+        data["disagreement"] = self.disagreement
         return data
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -93,7 +104,7 @@ class Answer:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
-        fields = {key: value for key, value in data.items() if key != "abstained"}
+        fields = {key: value for key, value in data.items() if key not in ("abstained", "disagreement")}
         fields["citations"] = [Citation(**item) for item in data.get("citations", [])]
         fields["passages"] = [RetrievedPassage(**item) for item in data.get("passages", [])]
         return cls(**fields)
