@@ -96,10 +96,15 @@ class HybridRetriever:
         self._open()
 
     def _open(self) -> None:
-        """(Re)load BM25 and the chunk table when the catalogue changed since the last query."""
-        generation = self.store.generation
-        if generation == self._generation:
+        """(Re)load BM25 and the chunk table when the catalogue changed since the last query, all from one snapshot
+        of the catalogue (an ingest may commit meanwhile: this query then uses the state before it)."""
+        if self.store.generation == self._generation:
             return
+        with self.store.snapshot():
+            self._load()
+
+    def _load(self) -> None:
+        generation = self.store.generation
         # Ordered as BM25 is built (`IndexStore.chunk_nodes`), so row i of the table is BM25 document i.
         rows = self.store.db.execute(
             "SELECT c.id, a.date, a.source FROM chunks c JOIN articles a ON a.id = c.article_id"
@@ -110,11 +115,8 @@ class HybridRetriever:
         self._source_codes: dict[str, int] = {}
         self._sources = np.array([self._source_codes.setdefault(row[2] or "", len(self._source_codes)) for row in rows])
         self._dates = np.array([_date_int(row[1]) if row[1] else 0 for row in rows], dtype=np.int64)
-        self._bm25 = None
-        if self.store.bm25_is_current():
-            self._bm25 = BM25Retriever.from_persist_dir(str(self.store.settings.bm25_path))
-        if self._bm25 is None or len(self._bm25.corpus) != len(self._ids):
-            # an ingest was interrupted before its BM25 swap: index the catalogue in memory, write nothing
+        self._bm25 = self._persisted_bm25(len(self._ids))
+        if self._bm25 is None:  # no BM25 folder of this catalogue state: index the catalogue in memory, write nothing
             nodes = self.store.chunk_nodes()
             self._bm25 = BM25Retriever.from_defaults(nodes=nodes, language="en") if nodes else None
         self._sentence_keys = {
@@ -123,6 +125,17 @@ class HybridRetriever:
         }
         self.store.forget_collection()  # a rebuild may have switched the active collection
         self._generation = generation
+
+    def _persisted_bm25(self, documents: int) -> BM25Retriever | None:
+        """The BM25 folder if it was built from the catalogue state being loaded: not when an ingest was interrupted
+        before its BM25 swap, nor when one swapped in a newer folder while this one was read."""
+        if not self.store.bm25_is_current():
+            return None
+        try:
+            bm25 = BM25Retriever.from_persist_dir(str(self.store.settings.bm25_path))
+        except (OSError, ValueError):  # renamed away mid-read
+            return None
+        return bm25 if self.store.bm25_is_current() and len(bm25.corpus) == documents else None
 
     def retrieve(self, query: str, top_k: int = 10, filters: Filters | None = None) -> list[Passage]:
         self._open()

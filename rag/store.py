@@ -92,6 +92,19 @@ class IndexStore:
             fcntl.flock(handle, fcntl.LOCK_UN)
             handle.close()
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Several reads that must see one catalogue (a reader loading its tables while an ingest commits): one
+        read transaction, so WAL gives every statement inside the same committed state."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.execute("COMMIT")
+
     # --- meta ----------------------------------------------------------------------------------------------
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
