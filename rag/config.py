@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     embed_model: str = "all-MiniLM-L6-v2-onnx-int8"
     embed_api_base: str | None = None
     embed_api_key: str = "not-needed"
-    embed_batch_size: int = 32
+    embed_batch_size: int = 32  # texts per request to an embeddings endpoint (local MiniLM runs one at a time: faster)
     embed_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
 
     # Loading limits: anything bigger is skipped with a message instead of exhausting memory.
