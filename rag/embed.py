@@ -42,6 +42,7 @@ class OnnxMiniLMEmbedding(BaseEmbedding):
         self._input_names = {item.name for item in self._session.get_inputs()}
         self._tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._tokenizer.no_padding()  # tokenizer.json pads to 128 tokens: 3.5x the work for a short question
 
     @classmethod
     def class_name(cls) -> str:
