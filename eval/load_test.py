@@ -96,6 +96,7 @@ class Turn:
     error: str = ""
     leak: str = ""
     linked: bool = False  # its links carried a turn number, so the state check could run
+    refused: bool = False  # "The articles do not say."
     cited: list[str] = field(default_factory=list)
 
 
@@ -137,6 +138,7 @@ def run_session(url: str, number: int, questions: list[str], deadline: float) ->
             continue
         turn.leak = leak_in(chat, sources, questions[: turn_index + 1], turn_index)
         turn.linked = bool(CITE_TURN.search(str(sources or "")))
+        turn.refused = "notice-refused" in (_text(chat[-1]) if chat else "")
         turn.cited = [html.unescape(text) for text in CITED_TEXT.findall(str(sources or ""))]
     return turns
 
@@ -278,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             "errors": len(errors),
             "cross_session_leaks": len(leaks),
             "turns_with_state_check": sum(turn.linked for turn in answered),
+            "refused": sum(turn.refused for turn in answered),
             "citations_checked": sum(len(turn.cited) for turn in answered) if index is not None else None,
             "citations_not_in_index": len(unknown_citations) if index is not None else None,
             "wall_seconds": round(wall, 1),

@@ -95,6 +95,9 @@ class LocalLLMServer:
             "--n_ctx", str(settings.llm_context),
             "--n_threads", str(settings.llm_threads),
             "--logits_all", "True",
+            # Its default ends a streamed answer early whenever another request waits: with two users at once, the
+            # first got a cut-off reply (a refusal). Requests queue instead.
+            "--interrupt_requests", "False",
         ]  # fmt: skip
         with self._log_path.open("wb") as log:  # the child keeps its own descriptor
             self._process = subprocess.Popen(

@@ -85,3 +85,36 @@ def test_the_bundled_server_answers_only_requests_with_its_key(llm_endpoint: dic
     alias = Settings().llm_model
     assert llm_server._models_status(llm_endpoint["llm_api_base"], llm_endpoint["llm_api_key"], alias) == "ours"
     assert llm_server._models_status(llm_endpoint["llm_api_base"], "guess", alias) == "refused"
+
+
+def test_two_streamed_answers_at_once_both_run_to_the_end(llm_endpoint: dict[str, str]):
+    """llama-cpp-python's server by default ends a stream early when another request arrives (interrupt_requests):
+    two users asking at once got a cut-off reply. Started by the project, both streams finish."""
+    from openai import OpenAI
+
+    client = OpenAI(base_url=llm_endpoint["llm_api_base"], api_key=llm_endpoint["llm_api_key"], max_retries=0)
+    endings: dict[int, tuple[str | None, str]] = {}
+
+    def stream(number: int) -> None:
+        text, finish = "", None
+        for chunk in client.chat.completions.create(
+            model=Settings().llm_model,
+            messages=[{"role": "user", "content": f"List ten colours, one per line. ({number})"}],
+            max_tokens=60,
+            temperature=0,
+            stream=True,
+        ):
+            if chunk.choices:
+                text += chunk.choices[0].delta.content or ""
+                finish = chunk.choices[0].finish_reason or finish
+        endings[number] = (finish, text)
+
+    threads = [threading.Thread(target=stream, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.5)  # the second arrives while the first is streaming
+    for thread in threads:
+        thread.join(300)
+    assert sorted(endings) == [0, 1]
+    for finish, text in endings.values():
+        assert finish in ("stop", "length") and len(text.split()) >= 8, (finish, text)
