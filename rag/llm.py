@@ -105,13 +105,17 @@ class LLMClient:
                     self._schema_support = "none"
                     events = self._client.chat.completions.create(**request)
                 deadline.watch(events.response)
+                finished = False
                 for event in events:
                     deadline.check()
                     if event.choices and event.choices[0].delta.content:
                         yield event.choices[0].delta.content
+                    finished = finished or bool(event.choices and event.choices[0].finish_reason)
                 deadline.check()
             except (openai.OpenAIError, httpx.HTTPError, httpx.StreamError, OSError) as error:
                 raise self._unavailable(error, deadline) from None
+        if not finished:  # a server that ends a stream early (llama-cpp-python, when another request waits)
+            raise LLMUnavailable(f"the LLM endpoint {self.endpoint} ended its reply before finishing it")
 
     def _response_format(self, schema: dict) -> dict | None:
         """llama-cpp-python's server reads a schema only from {"type": "json_object", "schema": ...}; OpenAI and

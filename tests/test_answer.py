@@ -158,6 +158,34 @@ def test_endpoint_that_never_answers_times_out_into_an_extractive_answer(seeds_i
     assert answer.mode == "extractive" and "timed out" in (answer.notice or "")
 
 
+def _cut_short(server: socket.socket) -> None:
+    """An endpoint whose streams stop after a few words with [DONE] and no finish_reason (llama-cpp-python's server
+    does this to a stream when another request arrives, unless started with --interrupt_requests False)."""
+    while True:
+        try:
+            connection, _ = server.accept()
+        except OSError:
+            return
+        connection.recv(65536)
+        delta = {"index": 0, "delta": {"content": '{"sources": [1], "ans'}, "finish_reason": None}
+        chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m", "choices": [delta]}
+        body = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {len(body)}\r\n\r\n"
+        connection.sendall(head.encode() + body)
+        connection.close()
+
+
+def test_a_reply_cut_short_by_the_endpoint_is_not_taken_for_an_answer_or_a_refusal(seeds_index: Settings):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        threading.Thread(target=_cut_short, args=(server,), daemon=True).start()
+        cut = seeds_index.model_copy(update={"llm_api_base": f"http://127.0.0.1:{server.getsockname()[1]}/v1"})
+        with Assistant.open(settings=cut) as assistant:
+            answer = assistant.ask(_dev("dev-07")["question"])
+    assert answer.mode == "extractive" and "ended its reply before finishing it" in (answer.notice or "")
+
+
 def _trickle(server: socket.socket, stop: threading.Event) -> None:
     """An endpoint that answers with a stream and then sends only keep-alive comments, for ever."""
     connection, _ = server.accept()
