@@ -174,13 +174,31 @@ def test_two_sessions_asking_at_once_get_their_own_answers(browser: object, live
     first_chat, second_chat = first.locator("#chat").inner_text(), second.locator("#chat").inner_text()
     assert JAYSH in first_chat and SUKHNA not in first_chat
     assert SUKHNA in second_chat and JAYSH not in second_chat
-    # the conflict question: both sides' accounts, each cited, under a "sources disagree" marker
-    assert "pro-government" in second_chat.lower() and "pro-opposition" in second_chat.lower()
-    assert second.locator("#chat #sources-disagree").count() == 1 and first.locator("#sources-disagree").count() == 0
-    assert second.locator("#chat .answer-text a.cite").count() >= 2
     for page, topic in ((first, "Jaysh al-Izza"), (second, "Sukhna")):
         page.get_by_role("tab", name="Sources").click()
         assert topic in page.locator("#sources-view").inner_text()
+        page.context.close()
+
+
+@pytest.mark.slow
+@needs_browser
+def test_a_conflict_answer_shows_both_sides_and_the_disagreement_marker(
+    browser: object, seeds_index: Settings, llm_endpoint: dict[str, str]
+) -> None:
+    """Both sides' accounts, each cited, under a "Sources disagree" marker. The similarity gate is off here: it is
+    another concern, and at 0.64 it withholds this answer (its sentences match the question at 0.58)."""
+    with running_app(seeds_index.model_copy(update={**llm_endpoint, "min_confidence": 0.0})) as (url, _):
+        page = open_page(browser, url)
+        ask(page, SUKHNA)
+        answer = wait_for_answers(page, 1)
+        text = answer.inner_text().lower()
+        assert "pro-government sources" in text and "pro-opposition sources" in text
+        assert answer.locator("a.cite").count() >= 2
+        marker = page.locator("#chat .notice-disagree")
+        assert marker.count() == 1 and "pro-government and pro-opposition" in marker.inner_text()
+        ask(page, JAYSH)  # a plain fact: no marker on its answer
+        wait_for_answers(page, 2)
+        assert page.locator("#chat .notice-disagree").count() == 1
         page.context.close()
 
 
@@ -347,9 +365,9 @@ def test_article_view_escapes_markup_and_marks_the_cited_offsets() -> None:
 def test_an_answer_quoting_two_sides_is_marked_sources_disagree() -> None:
     answer = Answer("q", "q", "20 killed [1]. Denied [2].", "generated", disagreeing_sides=["pro-a", "pro-b"])
     html = render.answer_html(answer, 0)
-    assert 'id="sources-disagree"' in html and "pro-a and pro-b accounts that differ" in html
+    assert "notice-disagree" in html and "pro-a and pro-b accounts that differ" in html
     answer.disagreeing_sides = []
-    assert "sources-disagree" not in render.answer_html(answer, 0)
+    assert "notice-disagree" not in render.answer_html(answer, 0)
 
 
 def test_answer_links_only_known_markers_and_lookup_follows_them() -> None:

@@ -65,7 +65,7 @@ def answer_html(answer: Answer, turn: int) -> str:
         )
     if answer.disagreement:
         parts.append(
-            f'<div class="notice notice-disagree" id="sources-disagree"><strong>Sources disagree.</strong> '
+            f'<div class="notice notice-disagree"><strong>Sources disagree.</strong> '
             f"{escape(answer.disagreement)}</div>"
         )
     parts.append(f'<div class="answer-text">{MARKER.sub(marker, _text(answer.text))}</div>')
