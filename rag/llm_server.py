@@ -77,7 +77,7 @@ class LocalLLMServer:
         self.model_path = settings.llm_model_path or ensure_bundled_model()
         if not Path(self.model_path).is_file():
             raise LLMServerError(f"model file {self.model_path} does not exist")
-        self.port = _free_port()
+        self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         # A fresh key per run: the server answers only requests that carry it, and `_wait_until_ready` checks that
         # whatever listens on the port knows it, so no prompt goes to another process that took the port first.
@@ -169,7 +169,8 @@ def _models_status(base_url: str, api_key: str, alias: str) -> str:
     return "ours" if alias in listed else "impostor"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port free right now (the local LLM server, and the UI processes of tests and benchmarks)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

@@ -4,7 +4,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from rag.config import Settings
 from rag.ingest.pipeline import ingest
+from rag.llm_server import free_port
 from rag.retrieve import HybridRetriever
 from rag.store import IndexStore
 from tests.conftest import FAKES
@@ -122,12 +122,6 @@ def test_a_first_ingest_killed_early_still_knows_its_root(tmp_path: Path):
     store.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _chroma_server(path: Path, port: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [str(BIN / "chroma"), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
@@ -155,7 +149,7 @@ FLOOD = (
 
 
 def test_chroma_server_mode(seed_copy: Path, tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     server = _chroma_server(tmp_path / "chroma-server", port)
     settings = Settings(index_dir=tmp_path / "index", chroma_host="127.0.0.1", chroma_port=port)
     try:
@@ -208,7 +202,7 @@ def test_scale_out_two_ui_processes_share_one_chroma_server_and_one_llm_server(
     from tests.conftest import eval_script
 
     start_ui = eval_script("load_test").start_ui
-    port = _free_port()
+    port = free_port()
     server = _chroma_server(tmp_path / "chroma-server", port)
     shared = {
         "chroma_host": "127.0.0.1",

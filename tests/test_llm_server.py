@@ -68,7 +68,7 @@ class _Impostor(http.server.BaseHTTPRequestHandler):
 def test_no_prompt_goes_to_another_process_that_holds_the_port(monkeypatch: pytest.MonkeyPatch):
     impostor = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Impostor)
     threading.Thread(target=impostor.serve_forever, daemon=True).start()
-    monkeypatch.setattr(llm_server, "_free_port", lambda: impostor.server_address[1])
+    monkeypatch.setattr(llm_server, "free_port", lambda: impostor.server_address[1])
     try:
         with pytest.raises(llm_server.LLMServerError, match="another process answers on port"):
             llm_server.LocalLLMServer(Settings())

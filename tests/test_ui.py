@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,6 +24,7 @@ from rag.answer import Answer, Citation
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.ingest.load import InputError
+from rag.llm_server import free_port
 from rag.store import IndexStore
 from ui import render
 from ui.app import (
@@ -65,12 +65,6 @@ JISR = "On March 6, 2019, whose positions in Jisr al-Shughur did the Syrian Arab
 SCREENSHOTS = os.environ.get("RAG_UI_SCREENSHOTS")
 
 needs_browser = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium (make test installs it)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
