@@ -105,11 +105,7 @@ class HybridRetriever:
 
     def _load(self) -> None:
         generation = self.store.generation
-        # Ordered as BM25 is built (`IndexStore.chunk_nodes`), so row i of the table is BM25 document i.
-        rows = self.store.db.execute(
-            "SELECT c.id, a.date, a.source FROM chunks c JOIN articles a ON a.id = c.article_id"
-            " ORDER BY c.article_id, c.idx"
-        ).fetchall()
+        rows = self.store.chunk_filter_columns()  # in index order: row i of the table is BM25 document i
         self._ids = [row[0] for row in rows]
         self._position = {chunk_id: i for i, chunk_id in enumerate(self._ids)}
         self._source_codes: dict[str, int] = {}

@@ -52,6 +52,10 @@ CREATE INDEX IF NOT EXISTS removed_article ON removed(article_id);
 """
 
 
+# The index order of chunks: BM25 is built from `chunk_nodes` in it, so BM25 document i is the i-th chunk.
+CHUNK_ORDER = "ORDER BY c.article_id, c.idx"
+
+
 class IndexUnavailable(Exception):
     """The index cannot be used as asked (built with another embedder, locked, missing)."""
 
@@ -216,12 +220,18 @@ class IndexStore:
             "SELECT c.*, a.title, a.date, a.source, a.url, a.path FROM chunks c JOIN articles a ON a.id = c.article_id"
         )
         if ids is None:
-            return self.db.execute(select + " ORDER BY c.article_id, c.idx").fetchall()
+            return self.db.execute(f"{select} {CHUNK_ORDER}").fetchall()
         rows: list[sqlite3.Row] = []
         for begin in range(0, len(ids), 500):  # under SQLite's limit on bound parameters
             part = ids[begin : begin + 500]
             rows += self.db.execute(select + f" WHERE c.id IN ({','.join('?' * len(part))})", part).fetchall()
         return rows
+
+    def chunk_filter_columns(self) -> list[sqlite3.Row]:
+        """(id, date, source) of every chunk in index order, what retrieval filters on; without the texts."""
+        return self.db.execute(
+            f"SELECT c.id, a.date, a.source FROM chunks c JOIN articles a ON a.id = c.article_id {CHUNK_ORDER}"
+        ).fetchall()
 
     def chunk_nodes(self) -> list[Any]:
         """Chunk nodes rebuilt from the catalogue (for BM25), without touching the vector store."""
