@@ -94,7 +94,7 @@ def run_incremental(corpus: Path, index_dir: Path, share: float = 0.01) -> dict:
         lines = copy.read_text(encoding="utf-8").splitlines()
         for number in rng.sample(range(len(lines)), max(1, round(share * len(lines)))):
             row = json.loads(lines[number])
-            key = next(name for name in ("text", "body", "content", "article") if name in row)
+            key = next(name for name in settings.columns.text if name in row)  # the column the loader reads
             row[key] += addition
             lines[number] = json.dumps(row, ensure_ascii=False)
         copy.write_text("\n".join(lines) + "\n", encoding="utf-8")
