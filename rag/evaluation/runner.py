@@ -38,6 +38,9 @@ FUZZY_SENTENCE_RATIO = 0.9  # an evidence sentence matches a sentence of its own
 # The eval's own judge (for citation_precision_judge only): its own stricter prompt (prompts/eval_judge.txt) and a
 # higher bar than anything the pipeline uses, so it does not simply repeat the answering model's own checks.
 EVAL_JUDGE_THRESHOLD = 0.8
+# A system that answers with the LLM and gets no LLM answer this many times in a row is measuring the extractive
+# fallback (or nothing), not itself: the run stops and says so instead of writing figures that look real.
+LLM_FAILURES_IN_A_ROW = 3
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -46,6 +49,11 @@ class System:
     name: str
     ask: Callable[[str], Answer]
     description: str
+    needs_llm: bool = False  # its answers come from the LLM: an extractive fallback or a crash is an LLM failure
+
+
+class EvalAborted(Exception):
+    """The run cannot measure what it claims to (the LLM stopped answering); nothing after this point is scored."""
 
 
 def default_out_dir(set_path: str | Path) -> Path:
@@ -104,7 +112,8 @@ def run_eval(
         if assistant.llm is None:
             status(f"warning: no LLM ({assistant.llm_error}); answers are extractive and support is gold-match only")
         scorer = Scorer(assistant.store, assistant.llm, corpus)
-        systems = [System(PIPELINE, assistant.ask, f"hybrid pipeline: {assistant.model_description}")]
+        with_llm = assistant.llm is not None
+        systems = [System(PIPELINE, assistant.ask, f"hybrid pipeline: {assistant.model_description}", with_llm)]
         if baselines:
             systems += _baseline_systems(assistant, settings, extra, status)
         results: dict[str, list[list[dict]]] = {}
@@ -134,7 +143,9 @@ def _baseline_systems(assistant: Any, settings: Settings, extra: list, status: C
         other = Assistant(settings.model_copy(update={"retrieval_mode": mode}), llm=assistant.llm)
         other.llm_error = assistant.llm_error
         extra.append(other)
-        systems.append(System(name, other.ask, f"the same pipeline with {mode}-only retrieval"))
+        systems.append(
+            System(name, other.ask, f"the same pipeline with {mode}-only retrieval", assistant.llm is not None)
+        )
     if assistant.llm is None:
         status("warning: no LLM endpoint, so the llama-index CitationQueryEngine baseline is skipped")
         return systems
@@ -143,7 +154,7 @@ def _baseline_systems(assistant: Any, settings: Settings, extra: list, status: C
     llm = assistant.llm
     engine = CitationEngineBaseline(settings, assistant.store, llm.endpoint, llm.model, llm.api_key)
     systems.append(
-        System(engine.name, engine.ask, "llama-index VectorStoreIndex + CitationQueryEngine, same index and LLM")
+        System(engine.name, engine.ask, "llama-index VectorStoreIndex + CitationQueryEngine, same index and LLM", True)
     )
     return systems
 
@@ -162,6 +173,7 @@ def _run_system(
     answers: list[tuple[Answer, str | None]] = []
     desc = f"eval {system.name}" + (f" ({folder.name})" if folder.name.startswith("run") else "")
     bar = tqdm(questions, desc=desc, unit="q", disable=not progress, file=sys.stderr)
+    failures_in_a_row = 0
     for question in bar:
         try:
             answers.append((system.ask(question.question), None))
@@ -170,6 +182,15 @@ def _run_system(
             refused = Answer(question=question.question, standalone_question=question.question, text="", mode="refused")
             refused.notice = error
             answers.append((refused, error))
+        answer, error = answers[-1]
+        failed = system.needs_llm and (error is not None or answer.mode == "extractive")
+        failures_in_a_row = failures_in_a_row + 1 if failed else 0
+        if failures_in_a_row >= LLM_FAILURES_IN_A_ROW:
+            raise EvalAborted(
+                f"{system.name}: no LLM answer for {failures_in_a_row} questions in a row (last, {question.id}: "
+                f"{error or answer.notice}); the figures would measure the fallback, so the run stops here. "
+                "Fix the LLM endpoint and run again."
+            )
     # scored only once every question is answered: the judge's prompts would otherwise evict the answer prompt's
     # cached prefix from the LLM server between questions, and the measured latency would not be the product's
     rows: list[dict] = []
@@ -416,6 +437,7 @@ def _summary(
         types = list(dict.fromkeys(q.type for q in questions))
         data["per_type"] = {kind: metrics.aggregate([r for r in rows if r["type"] == kind]) for kind in types}
         data["errors"] = sum(1 for r in rows if r.get("error"))
+        data["extractive_answers"] = sum(1 for r in rows if r.get("mode") == "extractive")
         if len(runs) > 1:
             data["repeat"] = metrics.spread(runs)
         return data
