@@ -23,6 +23,7 @@ from pathlib import Path
 
 CORPORA = Path(__file__).resolve().parent / "corpora"
 DEFAULT_CORPORA = [CORPORA / "seeds", CORPORA / "fakes.jsonl"]
+CASES = ("ours", "plain-llamaindex", "plain-li-256tok", "ours-1%-changed")
 
 
 def run_ours(corpus: Path, index_dir: Path) -> dict:
@@ -133,6 +134,7 @@ def _child(case: str, corpus: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", action="append", type=Path, help="folder or export (repeatable)")
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {','.join(CASES)}")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -140,7 +142,7 @@ def main() -> None:
         return
     rows = []
     for corpus in args.corpus or DEFAULT_CORPORA:
-        for case in ("ours", "plain-llamaindex", "plain-li-256tok", "ours-1%-changed"):
+        for case in args.cases.split(","):
             output = subprocess.run(
                 [sys.executable, __file__, "--child", case, str(corpus)], capture_output=True, text=True, check=True
             ).stdout

@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS removed (
     article_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, reason TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS removed_article ON removed(article_id);
+CREATE TABLE IF NOT EXISTS prepare_cache (kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
+    PRIMARY KEY (kind, key));
 """
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from datasketch import MinHash, MinHashLSH
@@ -25,8 +26,11 @@ class DuplicateGroup:
     copies: list[tuple[Draft, float, str]]
 
 
-def group_duplicates(drafts: list[Draft], settings: Settings) -> list[DuplicateGroup]:
-    """Cluster drafts into stories; the most complete copy of each story becomes canonical."""
+def group_duplicates(
+    drafts: list[Draft], settings: Settings, signature: Callable[[str, set[str]], MinHash] | None = None
+) -> list[DuplicateGroup]:
+    """Cluster drafts into stories; the most complete copy of each story becomes canonical. `signature(text,
+    shingles)` gives a text's MinHash (default: computed here; the ingest passes its cache)."""
     texts = [item.kept_text() for item in drafts]
     shingles = [_shingles(text, settings.dedup_shingle_words) for text in texts]
     figures = [set(_NUMBER.findall(text)) for text in texts]
@@ -56,7 +60,8 @@ def group_duplicates(drafts: list[Draft], settings: Settings) -> list[DuplicateG
             by_text[digest] = index
 
     lsh = MinHashLSH(threshold=_LSH_THRESHOLD, num_perm=settings.dedup_num_perm)
-    hashes = [_minhash(grams, settings.dedup_num_perm) for grams in shingles]
+    signature = signature or (lambda text, grams: minhash(grams, settings.dedup_num_perm))
+    hashes = [signature(text, grams) for text, grams in zip(texts, shingles, strict=True)]
     for index in by_text.values():
         if len(shingles[index]) < _MIN_SHINGLES:
             continue
@@ -87,7 +92,7 @@ def _shingles(text: str, size: int) -> set[str]:
     return {" ".join(words[i : i + size]) for i in range(max(len(words) - size + 1, 1))} if words else set()
 
 
-def _minhash(grams: set[str], num_perm: int) -> MinHash:
+def minhash(grams: set[str], num_perm: int) -> MinHash:
     minhash = MinHash(num_perm=num_perm)
     minhash.update_batch([gram.encode() for gram in grams])
     return minhash

@@ -14,8 +14,9 @@ from tqdm import tqdm
 
 from rag.config import Settings
 from rag.embed import build_embedder, embedder_name
+from rag.ingest.cache import PrepareCache
 from rag.ingest.chunks import chunk_sentences, to_node
-from rag.ingest.clean import Draft, draft, finish, repeated_keys
+from rag.ingest.clean import Draft, finish, repeated_keys
 from rag.ingest.dedup import group_duplicates
 from rag.ingest.load import InputError, list_input_files, load_file, stamp
 from rag.ingest.sentences import split_article
@@ -126,7 +127,8 @@ def ingest(
             report.records = len(records)
             stage.lap("load")
 
-            prepared = _prepare([record for _, record in records], settings, report)
+            cache = PrepareCache.load(store, settings, fresh=rebuild)
+            prepared = _prepare([record for _, record in records], settings, report, cache)
             root_of = {record.locator: root for root, record in records}
             stage.lap("clean_dedup_split")
 
@@ -154,7 +156,7 @@ def ingest(
             stage.lap("embed")
 
             old_ids = {row[0] for row in store.db.execute("SELECT id FROM articles")}
-            _commit_catalogue(store, settings, prepared, retained, root_of, stamps, roots, report, collection)
+            _commit_catalogue(store, settings, prepared, retained, root_of, stamps, roots, report, collection, cache)
             report.removed_articles = len(old_ids - {a.id for a in prepared.articles} - retained)
 
             stale = vectors_before - store.chunk_ids()
@@ -201,9 +203,9 @@ def _up_to_date(store: IndexStore, settings: Settings, stamps: dict, roots: list
     )
 
 
-def _prepare(records: list[SourceRecord], settings: Settings, report: IngestReport) -> _Prepared:
-    drafts = [draft(record) for record in records]
-    groups = group_duplicates(drafts, settings)
+def _prepare(records: list[SourceRecord], settings: Settings, report: IngestReport, cache: PrepareCache) -> _Prepared:
+    drafts = [cache.draft(record) for record in records]
+    groups = group_duplicates(drafts, settings, cache.minhash)
     story_of = {
         item.id: group.canonical.id for group in groups for item in [group.canonical, *(c[0] for c in group.copies)]
     }
@@ -222,7 +224,7 @@ def _prepare(records: list[SourceRecord], settings: Settings, report: IngestRepo
         article.duplicates = [_duplicate(copy, score, kind) for copy, score, kind in group.copies]
         report.exact_duplicates += sum(kind == "exact" for _, _, kind in group.copies)
         report.near_duplicates += sum(kind == "near" for _, _, kind in group.copies)
-        sentences = split_article(article)
+        sentences = split_article(article, cache.split_spans)
         chunks = chunk_sentences(sentences, settings.chunk_max_words, settings.chunk_overlap_sentences)
         article.sentences = sentences
         article.chunks = chunks
@@ -308,7 +310,8 @@ def _commit_catalogue(
     stamps: dict,
     roots: list[str],
     report: IngestReport,
-    collection: str | None = None,
+    collection: str | None,
+    cache: PrepareCache,
 ) -> None:
     """Replace the catalogue in one transaction: readers see the old index or the new one, never a mix. With
     `collection` (a rebuild), the new catalogue's vectors are in that collection, made the active one here."""
@@ -391,6 +394,7 @@ def _commit_catalogue(
         store.set_meta("roots", json.dumps(roots))
         if collection is not None:
             store.set_meta("collection", collection)
+        cache.save(store)
         store.set_meta("settings", settings.ingest_fingerprint())
         store.set_meta("embedder", embedder_name(settings))
 

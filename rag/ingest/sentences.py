@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from functools import cache
 
 from nltk.tokenize.punkt import PunktTokenizer
@@ -71,11 +72,14 @@ def sentence_id(article_id: str, text: str, occurrence: int) -> str:
     return f"{article_id}-{digest}" + (f"-{occurrence}" if occurrence else "")
 
 
-def split_article(article: CleanedArticle) -> list[Sentence]:
-    """The article's sentences with offsets into its cleaned text and into the original text."""
+def split_article(
+    article: CleanedArticle, split: Callable[[str], list[tuple[int, int]]] = split_spans
+) -> list[Sentence]:
+    """The article's sentences with offsets into its cleaned text and into the original text (`split`: the
+    sentence splitter, or the ingest's cache of it)."""
     sentences: list[Sentence] = []
     seen: dict[str, int] = {}
-    for index, (start, end) in enumerate(split_spans(article.text)):
+    for index, (start, end) in enumerate(split(article.text)):
         text = article.text[start:end]
         key = " ".join(text.split())
         occurrence = seen.get(key, 0)

@@ -1,0 +1,128 @@
+"""Results of the previous ingest's per-article work, reused for records and texts that did not change.
+
+A re-ingest must look at every article again (boilerplate and duplicates are decided corpus-wide), but most of
+what that costs is a pure function of one record or one text: the per-article cleaning rules (`clean.draft`),
+punkt sentence splitting and MinHash signatures. Their results are kept in the catalogue keyed by a hash of
+their input, under a version made of the code and settings that produce them, so an edit to the cleaning
+rules or the splitter, a library upgrade or another shingle size starts from nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+from datasketch import MinHash
+
+from rag.config import Settings
+from rag.ingest import clean, dates, dedup, sentences
+from rag.ingest.clean import Draft, Unit
+from rag.schema import Removal, SourceRecord
+from rag.store import IndexStore
+
+_DRAFT = "draft"
+_SPANS = "spans"
+_MINHASH = "minhash"
+
+
+def cache_version(settings: Settings) -> str:
+    """Changes whenever a cached result could: the splitting and hashing code, their libraries, their settings."""
+    parts = [Path(module.__file__).read_bytes() for module in (clean, dates, sentences, dedup)]
+    parts += [f"nltk {version('nltk')} datasketch {version('datasketch')}".encode()]
+    parts += [f"{settings.dedup_shingle_words} {settings.dedup_num_perm}".encode()]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
+class PrepareCache:
+    """Drafts by record, sentence spans and MinHash signatures by text; `save` keeps only what this run used."""
+
+    def __init__(self, stored: dict[tuple[str, str], bytes], version: str, num_perm: int) -> None:
+        self._stored = stored
+        self._used: dict[tuple[str, str], bytes] = {}
+        self.version = version
+        self._template = MinHash(num_perm=num_perm)
+        self.hits = 0
+        self.misses = 0
+
+    @classmethod
+    def load(cls, store: IndexStore, settings: Settings, fresh: bool = False) -> PrepareCache:
+        """The cache the last ingest saved, or an empty one if asked (`fresh`) or made by other code or settings."""
+        current = cache_version(settings)
+        stored: dict[tuple[str, str], bytes] = {}
+        if not fresh and store.get_meta("prepare_cache_version") == current:
+            stored = {(kind, key): value for kind, key, value in store.db.execute("SELECT * FROM prepare_cache")}
+        return cls(stored, current, settings.dedup_num_perm)
+
+    def draft(self, record: SourceRecord) -> Draft:
+        """`clean.draft(record)`, from the cache when a record with the same fields was drafted before."""
+        fields = json.dumps([record.text, record.fmt, record.title, record.date, record.source, record.author])
+        raw = self._lookup(_DRAFT, fields)
+        if raw is None:
+            item = clean.draft(record)
+            stored = {
+                "units": [[unit.start, unit.end, unit.reason] for unit in item.units],
+                "inline": [[removal.start, removal.end, removal.reason] for removal in item.inline],
+                "meta": [item.title, item.date, item.source, item.author],
+            }
+            self._used[(_DRAFT, _digest(fields))] = json.dumps(stored).encode()
+            return item
+        stored = json.loads(raw)
+        text = record.text
+        title, date, source, author = stored["meta"]
+        return Draft(
+            id=clean.article_id(text),
+            record=record,
+            units=[Unit(start, end, text[start:end], reason) for start, end, reason in stored["units"]],
+            inline=[Removal(start, end, text[start:end], reason) for start, end, reason in stored["inline"]],
+            title=title,
+            date=date,
+            source=source,
+            author=author,
+        )
+
+    def split_spans(self, text: str) -> list[tuple[int, int]]:
+        """`sentences.split_spans(text)`, from the cache when this text was split before."""
+        raw = self._lookup(_SPANS, text)
+        if raw is None:
+            spans = sentences.split_spans(text)
+            raw = np.asarray(spans, dtype=np.int64).reshape(-1, 2).tobytes()
+            self._used[(_SPANS, _digest(text))] = raw
+            return spans
+        return [(int(start), int(end)) for start, end in np.frombuffer(raw, dtype=np.int64).reshape(-1, 2)]
+
+    def minhash(self, text: str, grams: set[str]) -> MinHash:
+        """`dedup.minhash(grams)` for the shingles of `text`, from the cache when this text was hashed before."""
+        raw = self._lookup(_MINHASH, text)
+        if raw is None:
+            signature = dedup.minhash(grams, self._template.num_perm)
+            self._used[(_MINHASH, _digest(text))] = signature.hashvalues.tobytes()
+            return signature
+        values = np.frombuffer(raw, dtype=self._template.hashvalues.dtype)
+        return MinHash(hashvalues=values, scheme=self._template.scheme, permutations=self._template.permutations)
+
+    def save(self, store: IndexStore) -> None:
+        """Replace the stored cache with this run's entries (inside the caller's transaction)."""
+        store.db.execute("DELETE FROM prepare_cache")
+        store.db.executemany(
+            "INSERT INTO prepare_cache VALUES (?,?,?)", [(kind, key, raw) for (kind, key), raw in self._used.items()]
+        )
+        store.set_meta("prepare_cache_version", self.version)
+
+    def _lookup(self, kind: str, text: str) -> bytes | None:
+        key = (kind, _digest(text))
+        raw = self._used.get(key)
+        if raw is None:
+            raw = self._stored.get(key)
+            if raw is None:
+                self.misses += 1
+                return None
+            self._used[key] = raw
+        self.hits += 1
+        return raw
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
