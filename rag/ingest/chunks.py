@@ -97,12 +97,12 @@ def _node(
     start: int,
     end: int,
 ) -> TextNode:
-    """Metadata values are scalars, as Chroma requires; date_int allows date-range filters."""
+    """Metadata values are scalars, as Chroma requires. Filters are applied from the catalogue (retrieve.py), not
+    through Chroma's `where`."""
     metadata = {
         "article_id": article_id,
         "title": title,
         "date": date or "",
-        "date_int": int(date.replace("-", "")) if date else 0,
         "source": source or "",
         "url": url or "",
         "path": path,
