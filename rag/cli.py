@@ -239,6 +239,10 @@ def eval_command(
     baseline: Annotated[
         bool, typer.Option("--baseline", help="also run BM25-only, dense-only and llama-index CitationQueryEngine")
     ] = False,
+    only: Annotated[
+        str | None,
+        typer.Option(help="only these systems, comma-separated: pipeline, bm25-only, dense-only, llamaindex-citation"),
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="only the first N questions")] = None,
     repeat: Annotated[
         int, typer.Option(min=1, help="answer every question N times; report the mean and spread over the runs")
@@ -256,7 +260,7 @@ def eval_command(
     """Evaluate answers, citations and retrieval against an eval set with known answers; writes a report folder."""
     from rag.evaluation.dataset import EvalSetError
     from rag.evaluation.report import compare as compare_runs
-    from rag.evaluation.runner import EvalAborted, default_index_dir, run_eval
+    from rag.evaluation.runner import EvalAborted, check_systems, default_index_dir, run_eval
     from rag.ingest.load import InputError
     from rag.ingest.pipeline import NothingIngested
     from rag.store import IndexUnavailable
@@ -274,6 +278,10 @@ def eval_command(
         index = default_index_dir(corpus)
     settings = load_settings(config, index_dir=index)
     try:
+        systems = check_systems([name.strip() for name in only.split(",") if name.strip()]) if only else None
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    try:
         summary = run_eval(
             eval_set,
             corpus,
@@ -284,6 +292,7 @@ def eval_command(
             limit=limit,
             on_status=_err,
             repeat=repeat,
+            only=systems,
         )
     except (EvalSetError, InputError, IndexUnavailable, FileNotFoundError) as error:
         _err(f"error: {error}")
@@ -305,7 +314,7 @@ def _print_eval_summary(summary: dict) -> None:
     from rag.evaluation.metrics import HEADLINE_KEYS
 
     keys = (*HEADLINE_KEYS, "citation_recall", "mrr")
-    systems = {"pipeline": summary, **summary.get("baselines", {})}
+    systems = {summary.get("system", "pipeline"): summary, **summary.get("baselines", {})}
 
     def line(label: str, data: dict) -> str:
         values = "".join(f"{'-' if data.get(k) is None else format(data[k], '.3f'):>20}" for k in keys)

@@ -541,3 +541,21 @@ def test_a_run_whose_llm_stops_answering_stops_instead_of_scoring_the_fallback(s
     finally:
         store.close()
     assert len(rows) == len(questions)
+
+
+def test_only_the_named_systems_run_and_the_first_heads_the_summary(seeds_index, tmp_path: Path) -> None:
+    from rag.evaluation import run_eval
+
+    settings = seeds_index.model_copy(update={"llm_enabled": False})  # extractive: no model needed here
+    with pytest.raises(ValueError, match="unknown system"):
+        run_eval(DEV_SET, None, settings, tmp_path / "x", progress=False, on_status=lambda m: None, only=["bm25"])
+    out = tmp_path / "report"
+    summary = run_eval(
+        DEV_SET, None, settings, out, progress=False, on_status=lambda m: None, limit=3, only=["dense-only"]
+    )
+    assert summary["system"] == "dense-only" and summary["n"] == 3 and "baselines" not in summary
+    assert not (out / "questions").exists()
+    assert len(list((out / "baselines" / "dense-only").glob("*.json"))) == 3
+    loaded, rows = load_run(out)
+    assert loaded["system"] == "dense-only" and [len(r) for r in rows.values()] == [3]
+    assert "dense-only" in (out / "report.md").read_text()

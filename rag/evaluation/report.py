@@ -44,7 +44,8 @@ def load_run(folder: str | Path) -> tuple[dict[str, Any], dict[str, list[dict]]]
     if not summary_path.is_file():
         raise FileNotFoundError(f"{folder} is not an eval report folder (no summary.json)")
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    results = {PIPELINE: _rows(folder / "questions")}
+    headline = summary.get("system", PIPELINE)
+    results = {headline: _rows(folder / "questions" if headline == PIPELINE else folder / "baselines" / headline)}
     for name in summary.get("baselines", {}):
         results[name] = _rows(folder / "baselines" / name)
     return summary, results
@@ -78,7 +79,7 @@ def write_report(out: str | Path, summary: dict[str, Any], results: dict[str, li
         "## Overall",
         "",
     ]
-    systems = {PIPELINE: summary, **summary.get("baselines", {})}
+    systems = {summary.get("system", PIPELINE): summary, **summary.get("baselines", {})}
     repeats = {name: data["repeat"] for name, data in systems.items() if data.get("repeat")}
     if repeats:
         runs = next(iter(repeats.values()))["runs"]
@@ -195,7 +196,7 @@ def _plots(out: Path, summary: dict[str, Any], results: dict[str, list[dict]]) -
 
     baselines = summary.get("baselines", {})
     if baselines:
-        systems = {PIPELINE: summary, **baselines}
+        systems = {summary.get("system", PIPELINE): summary, **baselines}
         keys = ("accuracy", "citation_precision_gold", "citation_recall", "evidence_hit_at_10")
         fig, ax = plt.subplots(figsize=(8, 4))
         width = 0.8 / len(systems)
