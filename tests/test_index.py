@@ -144,6 +144,10 @@ def test_reingest_redoes_per_article_work_only_for_what_changed_and_builds_the_s
     calls.update(dict.fromkeys(calls, 0))
     ingest([seed_copy], settings, progress=False)
     assert calls == {"draft": 1, "split": 1, "minhash": 1}
+    store = IndexStore(settings)
+    kept = store.db.execute("SELECT kind, COUNT(*) FROM prepare_cache GROUP BY kind ORDER BY kind").fetchall()
+    store.close()
+    assert [tuple(row) for row in kept] == [("draft", 5), ("minhash", 5), ("spans", 4)]  # the old ones went
     fresh = Settings(index_dir=tmp_path / "fresh")
     ingest([seed_copy], fresh, progress=False)
     assert _catalogue(settings) == _catalogue(fresh)

@@ -39,8 +39,9 @@ def cache_version(settings: Settings) -> str:
 class PrepareCache:
     """Drafts by record, sentence spans and MinHash signatures by text; `save` keeps only what this run used."""
 
-    def __init__(self, stored: dict[tuple[str, str], bytes], version: str, num_perm: int) -> None:
+    def __init__(self, stored: dict[tuple[str, str], bytes], version: str, num_perm: int, current: bool) -> None:
         self._stored = stored
+        self._current = current  # the table holds this version's entries (else whatever is there is dropped)
         self._used: dict[tuple[str, str], bytes] = {}
         self.version = version
         self._template = MinHash(num_perm=num_perm)
@@ -50,11 +51,12 @@ class PrepareCache:
     @classmethod
     def load(cls, store: IndexStore, settings: Settings, fresh: bool = False) -> PrepareCache:
         """The cache the last ingest saved, or an empty one if asked (`fresh`) or made by other code or settings."""
-        current = cache_version(settings)
+        version = cache_version(settings)
+        current = store.get_meta("prepare_cache_version") == version
         stored: dict[tuple[str, str], bytes] = {}
-        if not fresh and store.get_meta("prepare_cache_version") == current:
+        if current and not fresh:
             stored = {(kind, key): value for kind, key, value in store.db.execute("SELECT * FROM prepare_cache")}
-        return cls(stored, current, settings.dedup_num_perm)
+        return cls(stored, version, settings.dedup_num_perm, current and not fresh)
 
     def draft(self, record: SourceRecord) -> Draft:
         """`clean.draft(record)`, from the cache when a record with the same fields was drafted before."""
@@ -104,10 +106,18 @@ class PrepareCache:
         return MinHash(hashvalues=values, scheme=self._template.scheme, permutations=self._template.permutations)
 
     def save(self, store: IndexStore) -> None:
-        """Replace the stored cache with this run's entries (inside the caller's transaction)."""
-        store.db.execute("DELETE FROM prepare_cache")
+        """Make the stored cache this run's entries (inside the caller's transaction): entries no longer used go,
+        new ones are added; the rest of the table is not rewritten."""
+        if self._current:
+            store.db.executemany(
+                "DELETE FROM prepare_cache WHERE kind = ? AND key = ?", self._stored.keys() - self._used.keys()
+            )
+        else:
+            store.db.execute("DELETE FROM prepare_cache")
+        known = self._stored.keys() if self._current else set()
         store.db.executemany(
-            "INSERT INTO prepare_cache VALUES (?,?,?)", [(kind, key, raw) for (kind, key), raw in self._used.items()]
+            "INSERT INTO prepare_cache VALUES (?,?,?)",
+            [(kind, key, raw) for (kind, key), raw in self._used.items() if (kind, key) not in known],
         )
         store.set_meta("prepare_cache_version", self.version)
 
