@@ -65,9 +65,10 @@ def test_killed_and_interrupted_ingest_leave_previous_index_and_resume(seed_copy
     settings = Settings(index_dir=tmp_path / "index")
     seeds_report = ingest([seed_copy], settings, progress=False)
     export = tmp_path / "more.jsonl"
-    # 400 articles: enough embedding work that the second, interrupted run is still embedding when SIGINT arrives
-    # (with 120 an idle machine finished the vectors the killed run left before the signal came)
-    export.write_text("".join(FAKES.read_text(encoding="utf-8").splitlines(keepends=True)[:400]), encoding="utf-8")
+    # All 804 articles: enough embedding work that the second, interrupted run is still embedding when SIGINT
+    # arrives (with 120, and once in a full fresh-clone run with 400, it had finished the vectors the killed run left
+    # before the signal came)
+    export.write_text(FAKES.read_text(encoding="utf-8"), encoding="utf-8")
 
     killed = _start_ingest(export, settings.index_dir)
     _wait_for_embedding_progress(killed)
@@ -79,7 +80,7 @@ def test_killed_and_interrupted_ingest_leave_previous_index_and_resume(seed_copy
     _wait_for_embedding_progress(interrupted)
     interrupted.send_signal(signal.SIGINT)
     _, stderr = interrupted.communicate(timeout=60)
-    assert interrupted.returncode == 130
+    assert interrupted.returncode == 130, stderr[-1500:]
     assert "previous index is unchanged" in stderr
     _check_previous_index(settings, articles=4)
 
