@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from datasketch import MinHash
@@ -26,6 +28,7 @@ from rag.store import IndexStore
 _DRAFT = "draft"
 _SPANS = "spans"
 _MINHASH = "minhash"
+T = TypeVar("T")
 
 
 def cache_version(settings: Settings) -> str:
@@ -40,70 +43,75 @@ class PrepareCache:
     """Drafts by record, sentence spans and MinHash signatures by text; `save` keeps only what this run used."""
 
     def __init__(self, stored: dict[tuple[str, str], bytes], version: str, num_perm: int, current: bool) -> None:
-        self._stored = stored
+        self._stored = stored  # empty unless `current`
         self._current = current  # the table holds this version's entries (else whatever is there is dropped)
         self._used: dict[tuple[str, str], bytes] = {}
         self.version = version
         self._template = MinHash(num_perm=num_perm)
-        self.hits = 0
-        self.misses = 0
 
     @classmethod
     def load(cls, store: IndexStore, settings: Settings, fresh: bool = False) -> PrepareCache:
         """The cache the last ingest saved, or an empty one if asked (`fresh`) or made by other code or settings."""
         version = cache_version(settings)
-        current = store.get_meta("prepare_cache_version") == version
+        current = store.get_meta("prepare_cache_version") == version and not fresh
         stored: dict[tuple[str, str], bytes] = {}
-        if current and not fresh:
+        if current:
             stored = {(kind, key): value for kind, key, value in store.db.execute("SELECT * FROM prepare_cache")}
-        return cls(stored, version, settings.dedup_num_perm, current and not fresh)
+        return cls(stored, version, settings.dedup_num_perm, current)
 
     def draft(self, record: SourceRecord) -> Draft:
         """`clean.draft(record)`, from the cache when a record with the same fields was drafted before."""
         fields = json.dumps([record.text, record.fmt, record.title, record.date, record.source, record.author])
-        raw = self._lookup(_DRAFT, fields)
-        if raw is None:
-            item = clean.draft(record)
-            stored = {
-                "units": [[unit.start, unit.end, unit.reason] for unit in item.units],
-                "inline": [[removal.start, removal.end, removal.reason] for removal in item.inline],
-                "meta": [item.title, item.date, item.source, item.author],
-            }
-            self._used[(_DRAFT, _digest(fields))] = json.dumps(stored).encode()
-            return item
-        stored = json.loads(raw)
-        text = record.text
-        title, date, source, author = stored["meta"]
-        return Draft(
-            id=clean.article_id(text),
-            record=record,
-            units=[Unit(start, end, text[start:end], reason) for start, end, reason in stored["units"]],
-            inline=[Removal(start, end, text[start:end], reason) for start, end, reason in stored["inline"]],
-            title=title,
-            date=date,
-            source=source,
-            author=author,
-        )
+
+        def encode(item: Draft) -> bytes:
+            return json.dumps(
+                {
+                    "units": [[unit.start, unit.end, unit.reason] for unit in item.units],
+                    "inline": [[removal.start, removal.end, removal.reason] for removal in item.inline],
+                    "meta": [item.title, item.date, item.source, item.author],
+                }
+            ).encode()
+
+        def decode(raw: bytes) -> Draft:
+            stored, text = json.loads(raw), record.text
+            title, date, source, author = stored["meta"]
+            return Draft(
+                id=clean.article_id(text),
+                record=record,
+                units=[Unit(start, end, text[start:end], reason) for start, end, reason in stored["units"]],
+                inline=[Removal(start, end, text[start:end], reason) for start, end, reason in stored["inline"]],
+                title=title,
+                date=date,
+                source=source,
+                author=author,
+            )
+
+        return self._cached(_DRAFT, fields, lambda: clean.draft(record), encode, decode)
 
     def split_spans(self, text: str) -> list[tuple[int, int]]:
         """`sentences.split_spans(text)`, from the cache when this text was split before."""
-        raw = self._lookup(_SPANS, text)
-        if raw is None:
-            spans = sentences.split_spans(text)
-            raw = np.asarray(spans, dtype=np.int64).reshape(-1, 2).tobytes()
-            self._used[(_SPANS, _digest(text))] = raw
-            return spans
-        return [(int(start), int(end)) for start, end in np.frombuffer(raw, dtype=np.int64).reshape(-1, 2)]
+        return self._cached(
+            _SPANS,
+            text,
+            lambda: sentences.split_spans(text),
+            lambda spans: np.asarray(spans, dtype=np.int64).reshape(-1, 2).tobytes(),
+            lambda raw: [(int(start), int(end)) for start, end in np.frombuffer(raw, dtype=np.int64).reshape(-1, 2)],
+        )
 
     def minhash(self, text: str, grams: set[str]) -> MinHash:
         """`dedup.minhash(grams)` for the shingles of `text`, from the cache when this text was hashed before."""
-        raw = self._lookup(_MINHASH, text)
-        if raw is None:
-            signature = dedup.minhash(grams, self._template.num_perm)
-            self._used[(_MINHASH, _digest(text))] = signature.hashvalues.tobytes()
-            return signature
-        values = np.frombuffer(raw, dtype=self._template.hashvalues.dtype)
-        return MinHash(hashvalues=values, scheme=self._template.scheme, permutations=self._template.permutations)
+        template = self._template
+        return self._cached(
+            _MINHASH,
+            text,
+            lambda: dedup.minhash(grams, template.num_perm),
+            lambda signature: signature.hashvalues.tobytes(),
+            lambda raw: MinHash(
+                hashvalues=np.frombuffer(raw, dtype=template.hashvalues.dtype),
+                scheme=template.scheme,
+                permutations=template.permutations,
+            ),
+        )
 
     def save(self, store: IndexStore) -> None:
         """Make the stored cache this run's entries (inside the caller's transaction): entries no longer used go,
@@ -114,24 +122,31 @@ class PrepareCache:
             )
         else:
             store.db.execute("DELETE FROM prepare_cache")
-        known = self._stored.keys() if self._current else set()
         store.db.executemany(
             "INSERT INTO prepare_cache VALUES (?,?,?)",
-            [(kind, key, raw) for (kind, key), raw in self._used.items() if (kind, key) not in known],
+            [(kind, key, raw) for (kind, key), raw in self._used.items() if (kind, key) not in self._stored],
         )
         store.set_meta("prepare_cache_version", self.version)
 
-    def _lookup(self, kind: str, text: str) -> bytes | None:
-        key = (kind, _digest(text))
+    def _cached(
+        self,
+        kind: str,
+        source: str,
+        compute: Callable[[], T],
+        encode: Callable[[T], bytes],
+        decode: Callable[[bytes], T],
+    ) -> T:
+        """The result for `source` (what it is computed from) as the cache holds it, else computed and kept."""
+        key = (kind, _digest(source))
         raw = self._used.get(key)
         if raw is None:
             raw = self._stored.get(key)
-            if raw is None:
-                self.misses += 1
-                return None
-            self._used[key] = raw
-        self.hits += 1
-        return raw
+        if raw is None:
+            value = compute()
+            self._used[key] = encode(value)
+            return value
+        self._used[key] = raw
+        return decode(raw)
 
 
 def _digest(text: str) -> str:
