@@ -20,7 +20,7 @@ from pathlib import Path
 from rag.assistant import Assistant
 from rag.config import load_settings
 from rag.evaluation.dataset import load_eval_set
-from rag.evaluation.report import write_report
+from rag.evaluation.report import system_folder, write_report
 from rag.evaluation.runner import PIPELINE, Scorer, System, _run_system, _summary
 
 
@@ -57,7 +57,8 @@ def main() -> None:
     try:
         scorer = Scorer(assistant.store, None)
         system = System(PIPELINE, assistant.ask, "recorded replies, current checks")
-        results = {PIPELINE: [_run_system(system, questions, scorer, args.out / "questions", False, lambda m: None)]}
+        folder = system_folder(args.out, PIPELINE)
+        results = {PIPELINE: [_run_system(system, questions, scorer, folder, False, lambda m: None)]}
         summary = _summary(results, questions, settings, assistant, scorer, args.eval_set, None)
         (args.out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         write_report(args.out, summary, {name: runs[0] for name, runs in results.items()})

@@ -312,9 +312,10 @@ def eval_command(
 def _print_eval_summary(summary: dict) -> None:
     """The headline metrics (false answers first), overall per system, then per question type per system."""
     from rag.evaluation.metrics import HEADLINE_KEYS
+    from rag.evaluation.report import systems as report_systems
 
     keys = (*HEADLINE_KEYS, "citation_recall", "mrr")
-    systems = {summary.get("system", "pipeline"): summary, **summary.get("baselines", {})}
+    systems = report_systems(summary)
 
     def line(label: str, data: dict) -> str:
         values = "".join(f"{'-' if data.get(k) is None else format(data[k], '.3f'):>20}" for k in keys)

@@ -37,6 +37,17 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def system_folder(out: Path, name: str) -> Path:
+    """Where a report folder keeps a system's per-question rows: questions/ for the pipeline, baselines/NAME/."""
+    return out / "questions" if name == PIPELINE else out / "baselines" / name
+
+
+def systems(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every system's figures in a summary by name, the headline one (the pipeline, unless `--only` left it out)
+    first."""
+    return {summary.get("system", PIPELINE): summary, **summary.get("baselines", {})}
+
+
 def load_run(folder: str | Path) -> tuple[dict[str, Any], dict[str, list[dict]]]:
     """summary.json and the per-question rows of every system in a report folder."""
     folder = Path(folder)
@@ -44,11 +55,7 @@ def load_run(folder: str | Path) -> tuple[dict[str, Any], dict[str, list[dict]]]
     if not summary_path.is_file():
         raise FileNotFoundError(f"{folder} is not an eval report folder (no summary.json)")
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    headline = summary.get("system", PIPELINE)
-    results = {headline: _rows(folder / "questions" if headline == PIPELINE else folder / "baselines" / headline)}
-    for name in summary.get("baselines", {}):
-        results[name] = _rows(folder / "baselines" / name)
-    return summary, results
+    return summary, {name: _rows(system_folder(folder, name)) for name in systems(summary)}
 
 
 def _rows(folder: Path) -> list[dict]:
@@ -79,8 +86,8 @@ def write_report(out: str | Path, summary: dict[str, Any], results: dict[str, li
         "## Overall",
         "",
     ]
-    systems = {summary.get("system", PIPELINE): summary, **summary.get("baselines", {})}
-    repeats = {name: data["repeat"] for name, data in systems.items() if data.get("repeat")}
+    by_name = systems(summary)
+    repeats = {name: data["repeat"] for name, data in by_name.items() if data.get("repeat")}
     if repeats:
         runs = next(iter(repeats.values()))["runs"]
         parts += [
@@ -97,9 +104,9 @@ def write_report(out: str | Path, summary: dict[str, Any], results: dict[str, li
         ]
     parts.append(
         _table(
-            ["metric", *systems],
-            [[LABELS[key], *(fmt(data.get(key)) for data in systems.values())] for key in METRIC_KEYS]
-            + [["errors", *(fmt(data.get("errors", 0)) for data in systems.values())]],
+            ["metric", *by_name],
+            [[LABELS[key], *(fmt(data.get(key)) for data in by_name.values())] for key in METRIC_KEYS]
+            + [["errors", *(fmt(data.get("errors", 0)) for data in by_name.values())]],
         )
     )
     parts += ["", "## Per question type (pipeline)", ""]
@@ -196,13 +203,13 @@ def _plots(out: Path, summary: dict[str, Any], results: dict[str, list[dict]]) -
 
     baselines = summary.get("baselines", {})
     if baselines:
-        systems = {summary.get("system", PIPELINE): summary, **baselines}
+        by_name = systems(summary)
         keys = ("accuracy", "citation_precision_gold", "citation_recall", "evidence_hit_at_10")
         fig, ax = plt.subplots(figsize=(8, 4))
-        width = 0.8 / len(systems)
-        for index, (name, data) in enumerate(systems.items()):
+        width = 0.8 / len(by_name)
+        for index, (name, data) in enumerate(by_name.items()):
             values = [data.get(k) or 0.0 for k in keys]
-            ax.bar([i + (index - (len(systems) - 1) / 2) * width for i in range(len(keys))], values, width, label=name)
+            ax.bar([i + (index - (len(by_name) - 1) / 2) * width for i in range(len(keys))], values, width, label=name)
         ax.set_xticks(range(len(keys)), [LABELS[k] for k in keys])
         ax.set_ylim(0, 1.05)
         ax.set_title("Pipeline vs baselines")

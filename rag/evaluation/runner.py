@@ -98,7 +98,7 @@ def run_eval(
         raise ValueError("repeat must be at least 1")
     check_systems(only or [])
     from rag.assistant import Assistant
-    from rag.evaluation.report import write_report
+    from rag.evaluation.report import system_folder, write_report
 
     status = on_status or (lambda message: print(message, file=sys.stderr, flush=True))
     questions = load_eval_set(set_path, limit=limit)
@@ -131,7 +131,7 @@ def run_eval(
             systems = [system for system in systems if system.name in only]
         results: dict[str, list[list[dict]]] = {}
         for system in systems:
-            folder = out / "questions" if system.name == PIPELINE else out / "baselines" / system.name
+            folder = system_folder(out, system.name)
             results[system.name] = [
                 _run_system(system, questions, scorer, folder if run == 1 else folder / f"run{run}", progress, status)
                 for run in range(1, repeat + 1)
