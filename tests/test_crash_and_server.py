@@ -31,6 +31,8 @@ def _start_ingest(export: Path, index_dir: Path, *options: str) -> subprocess.Po
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "COLUMNS": "100"},
+        # as from a shell: an ignored SIGINT in the test process (left by an earlier test) would be inherited
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
