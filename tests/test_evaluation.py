@@ -554,6 +554,7 @@ def test_only_the_named_systems_run_and_the_first_heads_the_summary(seeds_index,
         DEV_SET, None, settings, out, progress=False, on_status=lambda m: None, limit=3, only=["dense-only"]
     )
     assert summary["system"] == "dense-only" and summary["n"] == 3 and "baselines" not in summary
+    assert summary["config"]["llm_configured"] is False  # the CLI's "answers came without the LLM" warning reads it
     assert not (out / "questions").exists()
     assert len(list((out / "baselines" / "dense-only").glob("*.json"))) == 3
     loaded, rows = load_run(out)

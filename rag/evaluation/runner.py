@@ -473,6 +473,7 @@ def _summary(
         "repeat": len(results[headline]),
         "embed": f"{settings.embed_backend}:{settings.embed_model}",
         "llm": assistant.model_description,
+        "llm_configured": assistant.llm is not None,  # False: every answer is extractive by design, not by failure
         "git_commit": _git_commit(),
         "python": platform.python_version(),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
