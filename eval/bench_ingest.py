@@ -170,6 +170,11 @@ def main() -> None:
             f"{name:<14} full {r['full_seconds']:.1f} s, re-ingest {r['reingest_seconds']:.1f} s = {ratio:.1%} "
             f"({r['embedded_again']} chunks embedded again)"
         )
+        print(
+            f"{'':<14} {r['articles_in']} articles, {r['chunks']} chunks, full ingest "
+            f"{r['articles_in'] / r['full_seconds']:.1f} articles/s; peak {r['peak_rss_mb']:.0f} MB, "
+            f"index {r['index_mb']:.1f} MB"
+        )
         print(f"{'':<14} full phases: {_phases(r['full_phases'])}")
         print(f"{'':<14} re-ingest phases: {_phases(r['reingest_phases'])}")
 
