@@ -334,7 +334,7 @@ def _print_eval_summary(summary: dict) -> None:
                 f"{format(spread['answer_changed_share'] or 0, '.0%')} of questions"
             )
     typer.echo(f"citation_precision_gold: gold evidence only; citation_precision_judge: {summary['support_judged_by']}")
-    if summary["config"].get("llm_configured", True):
+    if summary["config"]["llm_configured"]:
         for name, data in systems.items():
             if data.get("extractive_answers"):
                 typer.echo(f"warning: {name}: {data['extractive_answers']} answers came without the LLM (extractive)")
