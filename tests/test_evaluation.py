@@ -543,7 +543,7 @@ def test_a_run_whose_llm_stops_answering_stops_instead_of_scoring_the_fallback(s
     assert len(rows) == len(questions)
 
 
-def test_only_the_named_systems_run_and_the_first_heads_the_summary(seeds_index, tmp_path: Path) -> None:
+def test_only_the_named_systems_run_and_the_first_heads_the_summary(seeds_index, tmp_path: Path, capsys) -> None:
     from rag.evaluation import run_eval
 
     settings = seeds_index.model_copy(update={"llm_enabled": False})  # extractive: no model needed here
@@ -560,3 +560,13 @@ def test_only_the_named_systems_run_and_the_first_heads_the_summary(seeds_index,
     loaded, rows = load_run(out)
     assert loaded["system"] == "dense-only" and [len(r) for r in rows.values()] == [3]
     assert "dense-only" in (out / "report.md").read_text()
+    # With no LLM configured, extractive answers are the thing measured: no warning. With one configured, the same
+    # answers mean it failed, and the printed summary says so.
+    from rag.cli import _print_eval_summary
+
+    summary["extractive_answers"] = 3
+    _print_eval_summary(summary)
+    assert "without the LLM" not in capsys.readouterr().out
+    summary["config"]["llm_configured"] = True
+    _print_eval_summary(summary)
+    assert "warning: dense-only: 3 answers came without the LLM" in capsys.readouterr().out
