@@ -134,7 +134,9 @@ def _child(case: str, corpus: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", action="append", type=Path, help="folder or export (repeatable)")
-    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {','.join(CASES)}")
+    parser.add_argument(
+        "--cases", default=",".join(CASES), help="comma-separated subset of " + ",".join(CASES).replace("%", "%%")
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -30,6 +30,15 @@ def test_default_embedder_is_normalised_minilm_and_ranks_paraphrases_closer():
     assert np.allclose(single, vectors[2], atol=1e-4)
 
 
+def test_texts_embedded_side_by_side_keep_their_order_and_vectors():
+    """Two single-threaded runs at once must give each text the vector it gets alone, in the order given."""
+    texts = [f"Report {n}: " + "shelling hit the district " * (n % 7 + 1) for n in range(12)]
+    together = np.array(OnnxMiniLMEmbedding(threads=2, model_name="m").get_text_embedding_batch(texts))
+    alone = np.array([OnnxMiniLMEmbedding(threads=1, model_name="m").get_text_embedding(text) for text in texts])
+    assert np.allclose(together, alone, atol=1e-6)
+    assert len({tuple(np.round(vector, 4)) for vector in together}) == len(texts)
+
+
 class _EmbeddingsHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
