@@ -111,6 +111,32 @@ def test_answer_type_fits_the_question() -> None:
     ]
 
 
+def test_on_what_date_needs_the_day_and_a_short_answer_is_short() -> None:
+    # fakes-dev fk-b-08's false answer: a month and year, from a sentence about another killing
+    pentagon = "The Pentagon announced in March 2016 that American forces had killed Shishani."
+    asked = "On what date was the earlier Russian strike near Albu Kamal?"
+    assert check.answer_problems(asked, "March 2016", said(pentagon)) == [
+        "an 'on what date' question answered without the day (a month or a year is another answer)"
+    ]
+    day = "Kurdish forces retook Kobane on January 26 after four months of fighting."
+    for answer in ("January 26", "26 January", "Monday", "yesterday"):
+        assert check.answer_problems("On what date did Kurdish forces retake Kobane?", answer, said(day)) == [], answer
+    assert (
+        check.answer_problems("When did the siege begin?", "March 2016", said(pentagon)) == []
+    )  # "when": a month will do
+    # fk-a-31: a whole sentence given as the answer to "which commander"
+    copied = (
+        "One person was killed in central Damascus on Wednesday by rebel fire from its outskirts the state SANA "
+        "news agency reported"
+    )
+    assert check.answer_problems("Which rebel commander was killed in Talbisseh?", copied, said(copied)) == [
+        "the model copied a passage instead of giving the short answer asked for"
+    ]
+    assert check.answer_problems("What did the agency report?", copied, said(copied)) == []  # no short kind asked
+    # seeds-dev dev-08 asks two things, and its right answer is 30 words long
+    assert check.answer_problems("Who was killed, and where was he killed?", copied, said(copied)) == []
+
+
 def test_the_cited_sentences_must_be_about_the_asked_place_and_date() -> None:
     # dev-17's false answer: a June fight in Benin offered for a March strike on Jisr al-Shughur
     question = "How many Russian soldiers were killed in the March 2019 strike on Jisr al-Shughur?"

@@ -207,6 +207,11 @@ def date_words(text: str) -> list[str]:
     return [MONTH_ABBREVIATIONS.get(w, w) for w in words if w in DATE_WORDS or w in MONTH_ABBREVIATIONS]
 
 
+def names_a_day(text: str) -> bool:
+    """Whether `text` gives a day, not only a month or a year: "18 July", "July 18, 2013", "Tuesday", "yesterday"."""
+    return bool(_days(text) or dates.RELATIVE_DAY.search(text) or re.search(r"\b\d{4}-\d\d-\d\d\b", text))
+
+
 def years(text: str) -> list[str]:
     return [t for t in tokens(text) if re.fullmatch(r"(19|20)\d\d", t)]
 
@@ -330,12 +335,20 @@ QUESTION_KIND = [
     (
         "name",
         re.compile(
-            rf"(?:{_ASKS}(?:who|whom|whose|where)\b|\b(?:which|what) (?:{_NAMED_THINGS})\b"
+            rf"(?:{_ASKS}(?:who|whom|whose|where)\b|\b(?:which|what) (?:[\w-]+ )?(?:{_NAMED_THINGS})\b"
             r"|\bwhat (?:is|was|were|are) the names?\b)",
             re.IGNORECASE,
         ),
     ),
 ]
+
+
+ASKS_DAY = re.compile(r"\b(?:what|which) (?:date|day)\b", re.IGNORECASE)
+# Longer than any right short answer to a one-part who/which/when/how-many question of the dev sets: a reply this
+# long to such a question is a sentence copied whole, which names no answer of the kind asked. A question that asks
+# two things ("Who was he, and where was he killed?") may get a longer one.
+MAX_SHORT_ANSWER_WORDS = 12
+ASKS_TWO_THINGS = re.compile(r"\band (?:who|whom|whose|where|when|what|which|how|why)\b", re.IGNORECASE)
 
 
 def question_kind(question: str) -> str | None:
@@ -374,6 +387,8 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
     if answer_words and not any(w.isdigit() for w in answer_words) and set(answer_words) <= set(tokens(question)):
         return ["the short answer only repeats words of the question"]
     kind = question_kind(question)
+    if kind and len(tokens(short_answer)) > MAX_SHORT_ANSWER_WORDS and not ASKS_TWO_THINGS.search(question):
+        return ["the model copied a passage instead of giving the short answer asked for"]
     if kind == "count":
         found = numbers(short_answer)
         if not found:
@@ -386,6 +401,8 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
     elif kind == "date":
         if not (date_words(short_answer) or years(short_answer)):
             return ["a 'when' question answered without a date"]
+        if ASKS_DAY.search(question) and not names_a_day(short_answer):
+            return ["an 'on what date' question answered without the day (a month or a year is another answer)"]
     elif kind == "name" and not (names(short_answer) or names(f"x {short_answer}")):
         return ["a 'who/which/where' question answered without a name"]
     return []
