@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from rag import rank
 from rag.answer import Answer, Progress, RetrievedPassage
+from rag.answer import between as days_between
 from rag.answer.stage import REFUSAL, AnswerStage, timed
 from rag.config import Settings, load_settings
 from rag.llm import LLMClient, LLMUnavailable
@@ -121,6 +122,26 @@ class Assistant:
             except LLMUnavailable as error:
                 llm, notice = None, str(error)
                 query = standalone_question(None, normalise_history(history), question)
+        between = days_between.parse(query) if llm is not None else None
+        if between is None:
+            answer = yield from self._answered(question, query, llm, notice, filters, top_k, timings)
+        else:
+            answer = yield from self._days_between(question, query, between, llm, filters, top_k, timings)
+        yield self._finish(answer, started)
+
+    def _answered(
+        self,
+        question: str,
+        query: str,
+        llm: LLMClient | None,
+        notice: str | None,
+        filters: Filters | None,
+        top_k: int | None,
+        timings: dict[str, float],
+        show_text: bool = True,
+    ) -> Generator[str | Progress, None, Answer]:
+        """One question through retrieve -> rank -> answer stage; yields progress and (if `show_text`) the checked
+        answer text, and returns the Answer."""
         with self._lock:
             with timed(timings, "retrieve"):
                 passages = self.retriever.retrieve(query, top_k or self.settings.top_k, filters)
@@ -130,19 +151,54 @@ class Assistant:
         answer.passages = [_shown(p) for p in passages]
         if not ranked:
             answer.text, answer.notice = REFUSAL, "nothing in the index matches the question"
-            yield self._finish(answer, started)
-            return
-
+            return answer
         if llm is not None:
             try:
-                yield from self.stage.generated(answer, llm, query, ranked, passages)
+                for event in self.stage.generated(answer, llm, query, ranked, passages):
+                    if show_text or isinstance(event, Progress):
+                        yield event
                 answer.model = llm.model
-                yield self._finish(answer, started)
-                return
+                return answer
             except LLMUnavailable as error:
                 notice = str(error)
         self.stage.extractive(answer, ranked, notice)
-        yield self._finish(answer, started)
+        return answer
+
+    def _days_between(
+        self,
+        question: str,
+        query: str,
+        between: days_between.DaysBetween,
+        llm: LLMClient,
+        filters: Filters | None,
+        top_k: int | None,
+        timings: dict[str, float],
+    ) -> Generator[str | Progress, None, Answer]:
+        """ "How many days between A and B": each day asked and checked on its own, the difference counted in code."""
+        parts = []
+        for event, sub_question in zip((between.first, between.second), between.sub_questions(), strict=True):
+            yield Progress(f"Looking for the date of {event}…")
+            part = yield from self._answered(question, sub_question, llm, None, filters, top_k, timings, False)
+            parts.append(part)
+        answer = Answer(question=question, standalone_question=query, text=REFUSAL, mode="refused", timings=timings)
+        answer.passages = [p for part in parts for p in part.passages]
+        days = [days_between.day_of(part) for part in parts]
+        missing = [event for event, day in zip((between.first, between.second), days, strict=True) if day is None]
+        unchecked = next((part.notice for part in parts if part.mode == "extractive"), None)
+        if unchecked:
+            answer.notice = f"{unchecked} Days between two events are counted only from checked answers."
+            return answer
+        if missing:
+            answer.notice = f"the articles do not give the day of {' or of '.join(missing)}"
+            answer.withheld = [item for part in parts for item in part.withheld]
+            return answer
+        answer.text, answer.citations = days_between.combined(between, (parts[0], parts[1]), (days[0], days[1]))
+        answer.mode, answer.model = "generated", llm.model
+        answer.short_answer = answer.text.split(" (", 1)[0]
+        answer.confidence = min(part.confidence or 0.0 for part in parts)
+        answer.draft = "\n".join(part.draft for part in parts)
+        yield answer.text
+        return answer
 
     @staticmethod
     def _finish(answer: Answer, started: float) -> Answer:
