@@ -27,6 +27,10 @@ def test_the_question_is_split_where_the_second_event_starts():
         "Kobane falling", "Palmyra falling"
     )
     assert asked.sub_questions() == ("When was the arrest of Abdelke and al-Dibs?", "When was the Houla massacre?")
+    after = between.parse("How long, in days, after IS fighters began their advance on Kobani did Kurds retake it?")
+    assert after == between.DaysBetween("IS fighters began their advance on Kobani", "Kurds retake it", "after")
+    assert after.sub_questions() == ("When IS fighters began their advance on Kobani?", "When did Kurds retake it?")
+    assert between.parse("How many days after the truce began did the strike hit Deir ez-Zor?") is not None
     for other in ("How many people died between March and April?", "When was the Houla massacre?"):
         assert between.parse(other) is None
 

@@ -18,25 +18,33 @@ _ASKS_DAYS = (
     r"what number of days|how many days in all)"
 )
 DAYS_BETWEEN = re.compile(rf"^\s*{_ASKS_DAYS}\b.*?\bbetween\s+(?P<pair>.+?)\s*\??\s*$", re.IGNORECASE | re.DOTALL)
+DAYS_AFTER = re.compile(rf"^\s*{_ASKS_DAYS}\s+after\s+(?P<first>.+?)\s+did\s+(?P<second>.+?)\s*\??\s*$", re.I | re.S)
 _STARTS_WITH_ARTICLE = re.compile(r"^(?:the|a|an|its|their|his|her)\b", re.IGNORECASE)
 MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
 class DaysBetween:
-    """A question asking for the days between two events, and the two events as the question names them."""
+    """A question asking for the days between two events, and the two events as the question names them: noun
+    phrases ("the fall of Palmyra"), or, from "how many days after A did B", a clause and a bare one."""
 
     first: str
     second: str
+    form: str = "between"  # or "after"
 
     def sub_questions(self) -> tuple[str, str]:
+        if self.form == "after":  # "after Kurdish forces took Kobane did IS attack Tal Abyad"
+            return f"When {self.first}?", f"When did {self.second}?"
         return f"When was {self.first}?", f"When was {self.second}?"
 
 
 def parse(question: str) -> DaysBetween | None:
-    """The two events of a "how many days between A and B" question, None for any other question. The pair is
-    split at the " and " after which an event starts (an article or a capital: "the fall of Palmyra and the
-    recapture of Kobane"), else before a capital, else at the last " and "."""
+    """The two events of a "how many days between A and B" (or "after A did B") question, None for any other.
+    The pair is split at the " and " an article follows ("the fall of Palmyra and the recapture of Kobane"),
+    else at one a capital follows, else at the last " and "."""
+    after = DAYS_AFTER.match(question)
+    if after:
+        return DaysBetween(after.group("first").strip(" ,"), after.group("second").strip(" ,"), "after")
     match = DAYS_BETWEEN.match(question)
     if not match:
         return None
