@@ -61,7 +61,9 @@ def test_the_combined_answer_counts_the_days_and_renumbers_the_citations():
     asked = between.DaysBetween("the fall of A", "the fall of B")
     first, second = _answer("26 January 2015", None), _answer("May 31", "2016-06-01")
     text, citations = between.combined(asked, (first, second), (date(2015, 1, 26), date(2016, 5, 31)))
-    assert text.startswith("491 days (worked out from the two dates: Monday 26 January 2015 and Tuesday 31 May 2016")
+    assert text.startswith(
+        "491 days (worked out from the two dates: Monday 26 January 2015 [1] and Tuesday 31 May 2016 [2]"
+    )
     assert "The fall of A: 26 January 2015: “x” [1]" in text and "The fall of B: May 31: “x” [2]" in text
     assert [c.number for c in citations] == [1, 2] and [c.number for c in first.citations] == [1]
     one, _ = between.combined(asked, (first, second), (date(2015, 1, 27), date(2015, 1, 26)))
@@ -118,7 +120,7 @@ def test_days_between_two_checked_dates_are_counted_in_code(seeds_index: Setting
     assert answer.mode == "generated", answer.notice
     # 6 March 2019 (the story of 8 March 2019) to 25 June 2020 (the story of 26 June 2020)
     assert answer.text.startswith(
-        "477 days (worked out from the two dates: Wednesday 6 March 2019 and Thursday 25 June"
+        "477 days (worked out from the two dates: Wednesday 6 March 2019 [1] and Thursday 25 June 2020 [2]"
     )
     assert len(answer.citations) == 2 and answer.citations[0].article_id != answer.citations[1].article_id
     assert "[1]" in answer.text and "[2]" in answer.text and "March 6" in answer.citations[0].text

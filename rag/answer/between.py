@@ -84,7 +84,7 @@ def combined(question: DaysBetween, parts: tuple[Answer, Answer], days: tuple[da
     """The answer text and its citations: the difference, then each event's own checked answer with its quotes,
     markers renumbered so the two answers' citations do not collide."""
     citations: list[Citation] = []
-    texts = []
+    texts, markers = [], []
     for event, part in zip((question.first, question.second), parts, strict=True):
         numbers = {}
         for citation in part.citations:
@@ -92,11 +92,13 @@ def combined(question: DaysBetween, parts: tuple[Answer, Answer], days: tuple[da
             citations.append(Citation(**{**citation.__dict__, "number": len(citations) + 1}))
         renumbered = MARKER.sub(lambda m, new=numbers: f"[{new.get(int(m.group(1)), m.group(1))}]", part.text)
         texts.append(f"{_capitalised(event)}: {renumbered}")
+        markers.append(" ".join(f"[{n}]" for n in numbers.values()))
     count = abs((days[1] - days[0]).days)
     order = "after" if days[1] >= days[0] else "before"
+    unit = "day" if count == 1 else "days"
     head = (
-        f"{count} day{'s' if count != 1 else ''} (worked out from the two dates: {dates.describe(days[0])} and "
-        f"{dates.describe(days[1])}; the second event came {count} day{'s' if count != 1 else ''} {order} the first)."
+        f"{count} {unit} (worked out from the two dates: {dates.describe(days[0])} {markers[0]} and "
+        f"{dates.describe(days[1])} {markers[1]}; the second event came {count} {unit} {order} the first)."
     )
     return " ".join([head, *texts]), citations
 
