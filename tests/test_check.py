@@ -137,6 +137,25 @@ def test_on_what_date_needs_the_day_and_a_short_answer_is_short() -> None:
     assert check.answer_problems("Who was killed, and where was he killed?", copied, said(copied)) == []
 
 
+def test_a_day_the_sentence_gives_to_another_place_is_not_the_asked_events_day() -> None:
+    sites = (
+        "The other two sites to be visited by the inspectors are Ataybah near Damascus where a suspected attack was "
+        "staged in March and Homs where chemical weapons are alleged to have been used on December 23 diplomats said."
+    )
+    assert check.answer_problems("When was the suspected chemical attack at Ataybah?", "December 23", said(sites)) == [
+        "the cited sentence gives that day for homs, and another date for what the question asks"
+    ]
+    assert check.answer_problems("When were chemical weapons allegedly used in Homs?", "December 23", said(sites)) == []
+    khan = (
+        "The first sites to be visited will include Khan al-Assal near the Syrian city of Aleppo where the government "
+        "reported a chemical weapons attack on March 19."
+    )
+    assert check.answer_problems("When was the attack at Khan al-Assal near Aleppo?", "March 19", said(khan)) == []
+    # the day follows another name, but the sentence gives the asked place no other date: nothing to say
+    manbij = "Near Manbij the Arab and Kurdish fighters of the SDF launched the offensive on May 31."
+    assert check.answer_problems("When was the SDF offensive on Manbij launched?", "May 31", said(manbij)) == []
+
+
 def test_the_cited_sentences_must_be_about_the_asked_place_and_date() -> None:
     # dev-17's false answer: a June fight in Benin offered for a March strike on Jisr al-Shughur
     question = "How many Russian soldiers were killed in the March 2019 strike on Jisr al-Shughur?"

@@ -212,6 +212,28 @@ def names_a_day(text: str) -> bool:
     return bool(_days(text) or dates.RELATIVE_DAY.search(text) or re.search(r"\b\d{4}-\d\d-\d\d\b", text))
 
 
+def day_given_for_another(question: str, short_answer: str, text: str) -> str | None:
+    """The name the sentence gives the answer's day to, when the sentence first dates what the question asks about
+    otherwise and then gives the day to a name the question does not use: "Ataybah near Damascus where a suspected
+    attack was staged in March and Homs where chemical weapons are alleged to have been used on December 23" answers
+    "when was the attack at Ataybah" with Homs's day. None when the day is not so given."""
+    months = set(date_words(short_answer)) - set(WEEKDAYS)
+    words, named = tokens(text), set(names(text))
+    at = next((i for i, w in enumerate(words) if w in months), None)
+    if at is None:
+        return None
+    asked = set(names(question))
+    asked_stems = _stems(asked)
+    before = next((i for i in range(at - 1, -1, -1) if words[i] in named), None)
+    if before is None or _covered(words[before], asked_stems, asked):
+        return None
+    last_asked = next((i for i in range(before - 1, -1, -1) if _covered(words[i], asked_stems, asked)), None)
+    if last_asked is None or words[last_asked] not in named:
+        return None
+    dated_between = any(w in DATE_WORDS or YEAR_TOKEN.fullmatch(w) for w in words[last_asked + 1 : before])
+    return words[before] if dated_between else None
+
+
 def years(text: str) -> list[str]:
     return [t for t in tokens(text) if re.fullmatch(r"(19|20)\d\d", t)]
 
@@ -343,6 +365,7 @@ QUESTION_KIND = [
 ]
 
 
+YEAR_TOKEN = re.compile(r"(?:19|20)\d\d")
 ASKS_DAY = re.compile(r"\b(?:what|which) (?:date|day)\b", re.IGNORECASE)
 # Longer than any right short answer to a one-part who/which/when/how-many question of the dev sets: a reply this
 # long to such a question is a sentence copied whole, which names no answer of the kind asked. A question that asks
@@ -403,6 +426,9 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
             return ["a 'when' question answered without a date"]
         if ASKS_DAY.search(question) and not names_a_day(short_answer):
             return ["an 'on what date' question answered without the day (a month or a year is another answer)"]
+        other = day_given_for_another(question, short_answer, evidence.sentences)
+        if other:
+            return [f"the cited sentence gives that day for {other}, and another date for what the question asks"]
     elif kind == "name" and not (names(short_answer) or names(f"x {short_answer}")):
         return ["a 'who/which/where' question answered without a name"]
     return []
