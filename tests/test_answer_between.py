@@ -9,6 +9,7 @@ from datetime import date
 
 from rag import rank
 from rag.answer import Answer, between, generate
+from rag.answer.check import split_claims
 from rag.answer.generate import number_sources
 from rag.answer.types import Citation
 from rag.assistant import Assistant
@@ -66,6 +67,8 @@ def test_the_combined_answer_counts_the_days_and_renumbers_the_citations():
     )
     assert "The fall of A: 26 January 2015: “x” [1]" in text and "The fall of B: May 31: “x” [2]" in text
     assert [c.number for c in citations] == [1, 2] and [c.number for c in first.citations] == [1]
+    # each part's marker stays with its own quote when the eval splits the text into claims
+    assert [claim.cited for claim in split_claims(text)] == [[1, 2], [1], [2]]
     one, _ = between.combined(asked, (first, second), (date(2015, 1, 27), date(2015, 1, 26)))
     assert one.startswith("1 day (") and "came 1 day before the first" in one
 

@@ -100,7 +100,7 @@ def combined(question: DaysBetween, parts: tuple[Answer, Answer], days: tuple[da
         f"{count} {unit} (worked out from the two dates: {dates.describe(days[0])} {markers[0]} and "
         f"{dates.describe(days[1])} {markers[1]}; the second event came {count} {unit} {order} the first)."
     )
-    return " ".join([head, *texts]), citations
+    return "\n".join([head, *texts]), citations  # one line each: a marker stays with the quote it follows
 
 
 def _capitalised(text: str) -> str:
