@@ -175,24 +175,26 @@ class Assistant:
         timings: dict[str, float],
     ) -> Generator[str | Progress, None, Answer]:
         """ "How many days between A and B": each day asked and checked on its own, the difference counted in code."""
-        parts = []
+        parts, days = [], []
         for event, sub_question in zip((between.first, between.second), between.sub_questions(), strict=True):
             yield Progress(f"Looking for the date of {event}…")
             part = yield from self._answered(question, sub_question, llm, None, filters, top_k, timings, False)
             parts.append(part)
+            days.append(days_between.day_of(part))
+            if days[-1] is None:
+                break  # the difference needs both days: the second model call would be spent for nothing
         answer = Answer(question=question, standalone_question=query, text=REFUSAL, mode="refused", timings=timings)
         answer.passages = [p for part in parts for p in part.passages]
-        days = [days_between.day_of(part) for part in parts]
-        missing = [event for event, day in zip((between.first, between.second), days, strict=True) if day is None]
         unchecked = next((part.notice for part in parts if part.mode == "extractive"), None)
         if unchecked:
             answer.notice = f"{unchecked} Days between two events are counted only from checked answers."
             return answer
-        if missing:
-            answer.notice = f"the articles do not give the day of {' or of '.join(missing)}"
+        first, second = days if len(days) == 2 else (None, None)
+        if first is None or second is None:
+            answer.notice = f"the articles do not give the day of {(between.first, between.second)[len(days) - 1]}"
             answer.withheld = [item for part in parts for item in part.withheld]
             return answer
-        answer.text, answer.citations = days_between.combined(between, (parts[0], parts[1]), (days[0], days[1]))
+        answer.text, answer.citations = days_between.combined(between, (parts[0], parts[1]), (first, second))
         answer.mode, answer.model = "generated", llm.model
         answer.short_answer = answer.text.split(" (", 1)[0]
         answer.confidence = min(part.confidence or 0.0 for part in parts)
