@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rag import rank
-from rag.answer import Answer, Progress, RetrievedPassage
+from rag.answer import Answer, Progress, RetrievedPassage, dates
 from rag.answer import between as days_between
 from rag.answer.stage import REFUSAL, AnswerStage, timed
 from rag.config import Settings, load_settings
@@ -192,6 +192,15 @@ class Assistant:
         first, second = days if len(days) == 2 else (None, None)
         if first is None or second is None:
             answer.notice = f"the articles do not give the day of {(between.first, between.second)[len(days) - 1]}"
+            answer.withheld = [item for part in parts for item in part.withheld]
+            return answer
+        if between.form == "after" and second < first:
+            # "how long after A did B" with B dated before A: one of the two days is wrong (most often a year read
+            # from an article date that is not the story's), so neither is shown as the answer
+            answer.notice = (
+                f"the days found ({dates.describe(first)}, {dates.describe(second)}) put {between.second} before "
+                f"{between.first}, which the question says came first"
+            )
             answer.withheld = [item for part in parts for item in part.withheld]
             return answer
         answer.text, answer.citations = days_between.combined(between, (parts[0], parts[1]), (first, second))

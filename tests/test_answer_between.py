@@ -144,3 +144,26 @@ def test_without_one_of_the_two_days_the_articles_do_not_say(seeds_index: Settin
     )
     assert answer.abstained and answer.notice.endswith("the Syrian air strike on Jisr al-Shughur in March 2019")
     assert asked == [STRIKE]  # without the first day the second is not asked for
+
+
+def test_an_after_question_whose_days_come_in_the_wrong_order_is_not_answered(seeds_index: Settings):
+    """ "How long after A did B" with B's day before A's: one day is wrong (fakes-datediff-holdout2 dd-h2-03 got a
+    year from an article date that was not the story's), so the count is not shown."""
+    asked = (
+        "How many days after the tactical ceasefire near Jisr al-Shughur in June 2020 did the Syrian air strike on "
+        "Jisr al-Shughur in March 2019 happen?"
+    )
+    model = _AnswersByQuestion({})
+    assistant = Assistant(seeds_index.model_copy(update={"min_confidence": 0.0}), llm=model)  # type: ignore[arg-type]
+    try:
+        first, second = between.parse(asked).sub_questions()  # type: ignore[union-attr]
+        model.replies[first] = {
+            "sources": [_number_of(assistant, first, "tactical ceasefire on June 25")],
+            "answer": "June 25",
+        }
+        model.replies[second] = {"sources": [_number_of(assistant, second, "On March 6")], "answer": "March 6"}
+        answer = assistant.ask(asked)
+    finally:
+        assistant.store.close()
+    assert model.asked == [first, second]
+    assert answer.abstained and not answer.citations and "which the question says came first" in (answer.notice or "")
