@@ -68,15 +68,8 @@ def day_of(answer: Answer) -> date | None:
         return None
     match = dates.DAY_MONTH.search(answer.short_answer)
     if match and match.group("year"):
-        day, month = (
-            int(match.group("day") or match.group("day2")),
-            dates.MONTH_NUMBERS[(match.group("month") or match.group("month2")).lower()],
-        )
-        try:
-            return date(int(match.group("year")), month, day)
-        except ValueError:
-            return None
-    published = {_iso(c.date) for c in answer.citations} - {None}
+        return dates.with_its_year(match)
+    published = {dates.parse_iso(c.date) for c in answer.citations} - {None}
     return dates.calendar_date(answer.short_answer, published) if len(published) == 1 else None
 
 
@@ -105,10 +98,3 @@ def combined(question: DaysBetween, parts: tuple[Answer, Answer], days: tuple[da
 
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _iso(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value[:10]) if value else None
-    except ValueError:
-        return None

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from rag.answer import dates
-from rag.answer.dates import WEEKDAYS
+from rag.answer.dates import WEEKDAYS, parse_iso
 from rag.ingest.sentences import split_spans
 from rag.rank import Candidate
 
@@ -272,7 +272,7 @@ class Evidence:
     ) -> Evidence:
         sentences = " ".join(c.text for c in cited)
         context = " ".join([*(c.previous for c in cited), *(c.following for c in cited), *titles])
-        published = tuple(d for d in (_parse_date(x) for x in dates) if d)
+        published = tuple(d for d in (parse_iso(x) for x in dates) if d)
         return cls(sentences, context, published, " ".join([*titles, *texts]))
 
 
@@ -538,13 +538,6 @@ def _days(text: str) -> list[str]:
 
 def _date_tokens(day: date) -> set[str]:
     return {str(day.year), MONTHS[day.month - 1], str(day.day), WEEKDAYS[day.weekday()]}
-
-
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value[:10]) if value else None
-    except ValueError:
-        return None
 
 
 # --- claims from free text (eval, extractive answers) ------------------------------------------------------------

@@ -87,6 +87,22 @@ def without_inferred_year(answer: str, sentences: str, published: Iterable[date]
     return (without + answer[match.end() :]).strip()
 
 
+def with_its_year(match: re.Match[str]) -> date | None:
+    """The calendar date a DAY_MONTH match gives with its own year ("26 January 2015"); None without a year."""
+    if not match.group("year"):
+        return None
+    day, month = _day_month(match)
+    return _date(int(match.group("year")), month, day)
+
+
+def parse_iso(value: str | None) -> date | None:
+    """An article's ISO publication date (or None when it has none or it is malformed)."""
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
 def describe(day: date) -> str:
     return f"{WEEKDAYS[day.weekday()].title()} {day.day} {day.strftime('%B')} {day.year}"
 
