@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -26,15 +27,23 @@ def load_rows(folders: list[Path]) -> list[dict]:
     return rows
 
 
-def curve(rows: list[dict], thresholds: list[float]) -> list[tuple[float, float, float, int]]:
-    """(threshold, accuracy, false_answer_rate, answers shown) for each threshold."""
+def confidence_of(row: dict) -> float | None:
+    """The gated signal of a report row: the answer's confidence (None: the answer was not gated)."""
+    return row["answer"].get("confidence")
+
+
+def curve(
+    rows: list[dict], thresholds: list[float], signal: Callable[[dict], float | None] = confidence_of
+) -> list[tuple[float, float, float, int]]:
+    """(threshold, accuracy, false_answer_rate, answers shown) for each threshold, had answers whose `signal` is
+    below it been withheld (each row needs `answerable`, `abstained` and `correct`)."""
     unanswerable = [r for r in rows if not r["answerable"]]
     out = []
     for threshold in thresholds:
 
         def shown(row: dict, threshold: float = threshold) -> bool:
-            confidence = row["answer"].get("confidence")
-            return not row["abstained"] and (confidence is None or confidence >= threshold)
+            value = signal(row)
+            return not row["abstained"] and (value is None or value >= threshold)
 
         correct = sum((shown(r) and r["correct"]) if r["answerable"] else not shown(r) for r in rows)
         false_answers = sum(shown(r) for r in unanswerable)

@@ -6,8 +6,8 @@
 Runs every question through the real pipeline with the gate off (`min_confidence` 0), the bundled model asked for
 the log-probabilities of its reply (slow on the bundled server: an experiment, not the product path), and records
 per question: the checks' verdict, the gold score, the cited sentence's similarity and the answer tokens'
-probabilities. It then prints, for each signal and for their combinations, the accuracy / false-answer-rate curve
-over the answers the checks let through: the figures issue #12 item 3 asks for before choosing a gate.
+probabilities. It then prints, for each signal, the accuracy / false-answer-rate curve (`calibrate.curve`) over
+the answers the checks let through: the figures issue #12 item 3 asks for before choosing a gate.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
+
+from calibrate import curve  # eval/, the script's own folder, is first on sys.path
 
 from rag.assistant import Assistant
 from rag.config import load_settings
@@ -30,7 +32,7 @@ ANSWER_KEY = '"answer"'
 class LoggingLLM(LLMClient):
     """The bundled model, asked once per question for its whole reply with each token's log-probability."""
 
-    last: list[tuple[str, float, dict[str, float]]]
+    last: list[tuple[str, float]]
 
     def stream_json(self, messages: list[dict[str, str]], schema: dict, max_tokens: int | None = None) -> Iterator[str]:
         response = self._client.chat.completions.create(
@@ -40,19 +42,18 @@ class LoggingLLM(LLMClient):
             seed=self.settings.llm_seed,
             max_tokens=max_tokens or self.settings.llm_max_tokens,
             logprobs=True,
-            top_logprobs=5,
             timeout=self.settings.llm_timeout,
         )
         choice = response.choices[0]
         content = choice.logprobs.content if choice.logprobs else []
-        self.last = [(t.token, t.logprob, {a.token: a.logprob for a in t.top_logprobs or []}) for t in content or []]
+        self.last = [(t.token, t.logprob) for t in content or []]
         yield choice.message.content or ""
 
 
-def answer_tokens(tokens: list[tuple[str, float, dict[str, float]]]) -> list[tuple[str, float, dict[str, float]]]:
+def answer_tokens(tokens: list[tuple[str, float]]) -> list[tuple[str, float]]:
     """The tokens of the JSON "answer" value (after `"answer": "`, up to its closing quote)."""
     text, start = "", None
-    for position, (token, _, _) in enumerate(tokens):
+    for position, (token, _) in enumerate(tokens):
         text += token
         if start is None and ANSWER_KEY in text:
             after = text.split(ANSWER_KEY, 1)[1]
@@ -77,29 +78,22 @@ def probe(sets: list[Path], index: Path) -> list[dict]:
                 answer = assistant.ask(question.question)
                 scores = metrics.answer_scores(answer.text, answer.abstained, question.answers)
                 value = answer_tokens(llm.last)
-                first_alternatives = value[0][2] if value else {}
                 rows.append(
                     {
                         "set": eval_set.name,
                         "id": question.id,
                         "type": question.type,
                         "answerable": question.answerable,
-                        "shown": not answer.abstained,
+                        "abstained": answer.abstained,
                         "correct": bool(scores["correct"]),
-                        "false_answer": bool(scores["false_answer"]),
                         "similarity": answer.confidence,
                         "notice": answer.notice,
                         "draft": answer.draft,
-                        "answer_logprobs": [lp for _, lp, _ in value],
-                        "answer_tokens": [t for t, _, _ in value],
-                        "p_not_first": sum(
-                            math.exp(lp)
-                            for t, lp in first_alternatives.items()
-                            if t.strip().lower() in ("not", "n", "no", "unknown", "none")
-                        ),
+                        "answer_logprobs": [lp for _, lp in value],
+                        "answer_tokens": [t for t, _ in value],
                     }
                 )
-                print(json.dumps({k: rows[-1][k] for k in ("id", "shown", "correct", "similarity")}), flush=True)
+                print(json.dumps({k: rows[-1][k] for k in ("id", "abstained", "correct", "similarity")}), flush=True)
     finally:
         assistant.close()
     return rows
@@ -119,26 +113,16 @@ SIGNALS = {
 def curves(rows: list[dict]) -> None:
     """For each signal: at each cut, accuracy over all questions and false-answer rate over the unanswerable ones,
     when answers below the cut are withheld (answers the checks withheld stay withheld)."""
-    total = len(rows)
-    unanswerable = sum(not r["answerable"] for r in rows)
-    shown = [r for r in rows if r["shown"]]
-    right_abstentions = sum((not r["answerable"]) and not r["shown"] for r in rows)
+    shown = [r for r in rows if not r["abstained"]]
     print(
-        f"{total} questions, {unanswerable} unanswerable; {len(shown)} answers pass the checks: "
-        f"{sum(r['correct'] for r in shown)} right, {sum(r['false_answer'] for r in shown)} false answers, "
-        f"{sum(r['answerable'] and not r['correct'] for r in shown)} wrong"
+        f"{len(rows)} questions, {sum(not r['answerable'] for r in rows)} unanswerable; {len(shown)} answers pass "
+        f"the checks: {sum(r['correct'] for r in shown)} right, {sum(not r['answerable'] for r in shown)} false "
+        f"answers, {sum(r['answerable'] and not r['correct'] for r in shown)} wrong"
     )
     for name, signal in SIGNALS.items():
-        print(f"\n{name}: cut -> accuracy / false-answer rate (right kept, false kept, wrong kept)")
-        for cut in sorted({signal(r) for r in shown}):
-            kept = [r for r in shown if signal(r) >= cut]
-            right = sum(r["correct"] for r in kept)
-            false = sum(r["false_answer"] for r in kept)
-            wrong = sum(r["answerable"] and not r["correct"] for r in kept)
-            withheld_unanswerable = unanswerable - false
-            accuracy = (right + withheld_unanswerable) / total
-            print(f"  {cut:8.4f} -> {accuracy:.3f} / {false / max(unanswerable, 1):.3f}  ({right}, {false}, {wrong})")
-    print(f"\n(accuracy counts the {right_abstentions} unanswerable questions the checks already withheld)")
+        print(f"\n{name}: cut -> accuracy / false-answer rate (answers shown)")
+        for cut, accuracy, false_rate, kept in curve(rows, sorted({signal(r) for r in shown}), signal):
+            print(f"  {cut:8.4f} -> {accuracy:.3f} / {false_rate:.3f}  ({kept})")
     for r in shown:
         if not r["correct"]:
             print(
