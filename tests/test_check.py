@@ -82,6 +82,8 @@ def test_a_count_must_be_of_the_thing_asked_about() -> None:
     assert check.answer_problems(question, "7", said(AFRIN))[0].startswith("the short answer's number")
     assert check.counted_noun("How many people died?") is None  # generic: any count of people will do
     assert check.counted_noun("How many Syrian soldiers were killed?") == "soldiers"
+    # fk-a-19: "of its own fighters" counts fighters, not "its"
+    assert check.counted_noun("How many of its own fighters did the Islamic State lose?") == "fighters"
 
 
 def test_a_count_of_another_groups_fighters_is_not_the_count_asked_for() -> None:
@@ -172,6 +174,22 @@ def test_the_cited_sentences_must_be_about_the_asked_place_and_date() -> None:
     assert check.names("The US-backed Syrian Democratic Forces advanced.") == ["syrian", "democratic", "forces"]
     # names written another way in the corpus
     assert check.question_problems("What did ISIS claim in Raqqa?", said("Daesh claimed the attack in Raqqa.")) == []
+
+
+def test_a_name_transliterated_another_way_is_the_same_name_and_a_similar_one_is_not() -> None:
+    # fk-c-28: the question's "Idlib" is the article's "Idleb"
+    strike = said("The spokesman of Al-Nusra Front was killed in air strikes in Idleb on Sunday.")
+    assert check.question_problems("Which Nusra spokesman was killed in Idlib?", strike) == []
+    for one, other in [("raqqa", "raqa"), ("mayadeen", "mayadin"), ("ghouta", "ghota"), ("kobane", "kobani")]:
+        assert check.same_name_spelled(one, other)
+    # other people and places: vowels transliterations do not swap, or too short to tell
+    for one, other in [("bashar", "bashir"), ("hassan", "hussein"), ("homs", "hamas"), ("oman", "amman")]:
+        assert not check.same_name_spelled(one, other)
+    assert check.question_problems("Who was killed in Homs?", said("A Hamas official was killed in Gaza.")) != []
+    # "Akrama (Ikrima)": the question's own second spelling is enough
+    school = said("A car bomb exploded outside a school in the Ikrima neighbourhood of Homs.")
+    assert check.question_problems("What hit the school in Homs's Akrama (Ikrima) district?", school) == []
+    assert check.question_problems("What hit the school in Homs's Akrama district?", school) != []
 
 
 def test_split_claims_keeps_markers_with_their_sentence() -> None:

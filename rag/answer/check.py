@@ -175,6 +175,32 @@ def _covered(word: str, text_stems: set[str], text_words: set[str]) -> bool:
     return any(alias in text_words for alias in ALIAS_OF.get(word, ()))
 
 
+_VOWEL_RUN = re.compile(r"[aeiou]+")
+# vowel spellings that English transliterations of one Arabic name use for each other ("Idlib"/"Idleb",
+# "Mayadeen"/"Mayadin", "Ghouta"/"Ghota", "Saleh"/"Salah"); a/i and a/u are not among them ("Bashar"/"Bashir",
+# "Hassan"/"Hussein" are other people)
+_CLOSE_VOWELS = [{"a", "e", "aa", "ae"}, {"e", "i", "ee", "ei", "ie"}, {"o", "u", "ou", "oo"}]
+
+
+def _consonants(word: str) -> str:
+    """The word with doubled letters single and each run of vowels as one mark: "Raqqa" -> "r*q*"."""
+    return _VOWEL_RUN.sub("*", re.sub(r"(.)\1+", r"\1", word))
+
+
+def same_name_spelled(one: str, other: str) -> bool:
+    """Whether two names of 4+ letters are spellings of one transliterated name: the same consonants once doubled
+    letters are single, and at each place vowels that transliterations swap."""
+    if one == other:
+        return True
+    if min(len(one), len(other)) < 4:
+        return False
+    if _consonants(one) != _consonants(other):
+        return False
+    one, other = re.sub(r"(.)\1+", r"\1", one), re.sub(r"(.)\1+", r"\1", other)
+    pairs = zip(_VOWEL_RUN.findall(one), _VOWEL_RUN.findall(other), strict=True)
+    return all(a == b or any({a, b} <= close for close in _CLOSE_VOWELS) for a, b in pairs)
+
+
 # --- what a text contains ----------------------------------------------------------------------------------------
 
 
@@ -382,10 +408,13 @@ def question_kind(question: str) -> str | None:
     return None
 
 
+_OF_WHOSE = r"(?:of (?:its|their|his|her|our|the)(?: own)? )?"  # "how many of its own fighters": the fighters
+
+
 def counted_noun(question: str) -> str | None:
     """The thing a "how many X" question counts ("How many Syrian soldiers ..." -> "soldiers"), None when generic
     or not a count."""
-    match = re.search(r"\bhow many ((?:[A-Za-z-]+ ){0,2}?[a-z-]+s)\b", question, re.IGNORECASE)
+    match = re.search(rf"\bhow many {_OF_WHOSE}((?:[A-Za-z-]+ ){{0,2}}?[a-z-]+s)\b", question, re.IGNORECASE)
     if not match:
         return None
     noun = tokens(match.group(1))[-1] if tokens(match.group(1)) else None
@@ -466,7 +495,9 @@ def counted_group(question: str) -> set[str]:
     """The names that say whose X a "how many X" question counts: "How many Russian soldiers" -> {"russian"},
     "How many fighters of the Kurdish YPG" -> {"kurdish", "ypg"}; empty when it does not say."""
     match = re.search(
-        r"\bhow many ((?:[A-Za-z-]+ ){0,2}?[a-z-]+s)((?: of(?: the)?(?: (?-i:[A-Z])[\w-]*)+)?)", question, re.I
+        rf"\bhow many {_OF_WHOSE}((?:[A-Za-z-]+ ){{0,2}}?[a-z-]+s)((?: of(?: the)?(?: (?-i:[A-Z])[\w-]*)+)?)",
+        question,
+        re.I,
     )
     return set(names(f"x {match.group(1)}{match.group(2)}")) if match else set()
 
@@ -496,6 +527,9 @@ def _counts(
     return False
 
 
+_SPELLED_AGAIN = re.compile(r"\b([A-Z][\w'-]+) \(([A-Z][\w'-]+)\)")
+
+
 def question_problems(question: str, evidence: Evidence) -> list[str]:
     """Why the cited articles are not about what the question asks (empty = they are): the question's names and
     numbers must be in the cited sentences or their articles, its dates there, in the publication dates or in the
@@ -506,7 +540,23 @@ def question_problems(question: str, evidence: Evidence) -> list[str]:
     said = tokens(text)
     words, word_stems = set(said), _stems(said)
     problems = []
-    missing = [n for n in dict.fromkeys(names(question)) if not _covered(n, word_stems, words)]
+    by_consonants: dict[str, list[str]] = {}
+    for word in words:
+        by_consonants.setdefault(_consonants(word), []).append(word)
+
+    def mentioned(name: str) -> bool:
+        variants = by_consonants.get(_consonants(name), ())
+        return _covered(name, word_stems, words) or any(same_name_spelled(name, w) for w in variants)
+
+    # "Akrama (Ikrima)": the question gives two spellings, and either one names the place
+    other_spelling = {}
+    for first, second in _SPELLED_AGAIN.findall(question):
+        other_spelling[first.lower()], other_spelling[second.lower()] = second.lower(), first.lower()
+    missing = [
+        n
+        for n in dict.fromkeys(names(question))
+        if not mentioned(n) and not (n in other_spelling and mentioned(other_spelling[n]))
+    ]
     if missing:
         problems.append(f"the cited articles do not mention {', '.join(missing)}")
     # the publication dates, and the days the articles' "on Saturday" / "18 July" name counted from them
