@@ -257,6 +257,22 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
         assert sum(q.type == "unanswerable" for q in new) >= 4
 
 
+def test_the_calibration_set_quotes_fakes_verbatim_and_shares_nothing_with_the_other_sets() -> None:
+    """eval/sets/fakes-calib.jsonl places the gates (dev side): half tempting unanswerable questions, each naming
+    its near miss; no question or evidence article of the dev and holdout sets."""
+    calib = load_eval_set(SETS / "fakes-calib.jsonl")
+    others = [q for path in SETS.glob("fakes-*.jsonl") if path.name != "fakes-calib.jsonl" for q in load_eval_set(path)]
+    used = {item.doc for q in others for item in (*q.evidence, *q.near_miss)}
+    texts = _record_texts()
+    assert len(calib) == 80 and sum(not q.answerable for q in calib) == 40
+    assert not {q.question for q in calib} & {q.question for q in others}
+    for question in calib:
+        assert question.answerable == bool(question.evidence) and (question.answerable or question.near_miss)
+        for item in (*question.evidence, *question.near_miss):
+            assert item.doc not in used, question.id
+            assert item.text in texts[item.doc], f"{question.id}: not verbatim in {item.doc}: {item.text[:60]}"
+
+
 def test_loader_reports_every_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     lines = [
