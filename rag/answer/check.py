@@ -503,8 +503,9 @@ def _role_problems(question: str, evidence: Evidence) -> list[str]:
     """The role a who-question asks about must be given in the cited sentence or beside it."""
     # the role next to the interrogative ("Who is the director of ..."), not one in a later clause ("the faction
     # led by ...", which says who the question is about)
-    opening = re.split(r"\b(?:of|in|at|on|for|that|whose|which|when|after|during|by)\b", question.lower()[4:])[0]
-    asked = {ROLE_STEMS.get(w, w) for w in tokens(question[:4] + opening) if w in ROLES}
+    interrogative, rest = re.match(r"\W*(\w*)(.*)", question.lower(), re.S).groups()
+    opening = re.split(r"\b(?:of|in|at|on|for|that|who|whose|which|when|after|during|by)\b", rest)[0]
+    asked = {ROLE_STEMS.get(w, w) for w in tokens(f"{interrogative} {opening}") if w in ROLES}
     if not asked:
         return []
     said = {ROLE_STEMS.get(w, w) for w in tokens(f"{evidence.sentences} {evidence.context}")}
