@@ -82,8 +82,6 @@ def test_a_count_must_be_of_the_thing_asked_about() -> None:
     assert check.answer_problems(question, "7", said(AFRIN))[0].startswith("the short answer's number")
     assert check.counted_noun("How many people died?") is None  # generic: any count of people will do
     assert check.counted_noun("How many Syrian soldiers were killed?") == "soldiers"
-    # fk-a-19: "of its own fighters" counts fighters, not "its"
-    assert check.counted_noun("How many of its own fighters did the Islamic State lose?") == "fighters"
 
 
 def test_a_count_of_another_groups_fighters_is_not_the_count_asked_for() -> None:
@@ -176,22 +174,6 @@ def test_the_cited_sentences_must_be_about_the_asked_place_and_date() -> None:
     assert check.question_problems("What did ISIS claim in Raqqa?", said("Daesh claimed the attack in Raqqa.")) == []
 
 
-def test_a_name_transliterated_another_way_is_the_same_name_and_a_similar_one_is_not() -> None:
-    # fk-c-28: the question's "Idlib" is the article's "Idleb"
-    strike = said("The spokesman of Al-Nusra Front was killed in air strikes in Idleb on Sunday.")
-    assert check.question_problems("Which Nusra spokesman was killed in Idlib?", strike) == []
-    for one, other in [("raqqa", "raqa"), ("mayadeen", "mayadin"), ("ghouta", "ghota"), ("kobane", "kobani")]:
-        assert check.same_name_spelled(one, other)
-    # other people and places: vowels transliterations do not swap, or too short to tell
-    for one, other in [("bashar", "bashir"), ("hassan", "hussein"), ("homs", "hamas"), ("oman", "amman")]:
-        assert not check.same_name_spelled(one, other)
-    assert check.question_problems("Who was killed in Homs?", said("A Hamas official was killed in Gaza.")) != []
-    # "Akrama (Ikrima)": the question's own second spelling is enough
-    school = said("A car bomb exploded outside a school in the Ikrima neighbourhood of Homs.")
-    assert check.question_problems("What hit the school in Homs's Akrama (Ikrima) district?", school) == []
-    assert check.question_problems("What hit the school in Homs's Akrama district?", school) != []
-
-
 def test_split_claims_keeps_markers_with_their_sentence() -> None:
     claims = check.split_claims("Seven militants were eliminated [1]. The HQ was destroyed. [2][3]")
     assert [(c.text, c.cited) for c in claims] == [
@@ -225,53 +207,3 @@ def test_only_cited_sentences_that_state_part_of_the_answer_are_quoted() -> None
     assert check.relevant(answer, [event, CLAIMED, denial]) == [False, True, True]
     # nothing qualifies: all are kept (the answer passed against all of them together)
     assert check.relevant("yes", [HQ, SUKHNA]) == [True, True]
-
-
-def test_a_claim_question_needs_a_sentence_that_reports_a_claim() -> None:
-    # calibration set: the groups a "no claim" sentence names as usual suspects are not the claimants
-    question = "Which group claimed responsibility for the bomb on the workers' bus near Homs in April 2017?"
-    none = "There was no immediate claim of responsibility but Jabhat Fateh al-Sham and IS have made such attacks."
-    assert check.answer_problems(question, "Jabhat Fateh al-Sham", said(none)) == [
-        "the cited sentence reports no claim of responsibility"
-    ]
-    hedged = "The attack appeared to have been carried out by Islamic brigades fighting Assad it said."
-    assert check.answer_problems(question, "Islamic brigades", said(hedged))
-    claimed = "The Islamic State group claimed responsibility for the bus bombing in a statement."
-    assert check.answer_problems(question, "The Islamic State group", said(claimed)) == []
-
-
-def test_a_who_question_about_a_role_needs_that_role_in_the_cited_sentences() -> None:
-    spokesman = "Mohammad Sibai a spokesman for the Homs Media Centre said regime forces fired a napalm mortar."
-    problems = check.answer_problems("Who is the director of the Homs Media Centre?", "Mohammad Sibai", said(spokesman))
-    assert problems == ["the cited sentences do not give the role asked about (director)"]
-    spoke = "Who is the spokesman of the Homs Media Centre?"
-    assert check.answer_problems(spoke, "Mohammad Sibai", said(spokesman)) == []
-    announced = "The capture of Tel Hamis was announced by the Kurdish YPG militia."
-    assert check.answer_problems("Who commanded the YPG forces that took Tel Hamis?", "Kurdish YPG", said(announced))
-    # a role in a later clause says whom the question is about, not what it asks
-    alloush = "Jaish al-Islam spokesman Islam Alloush said al-Nusra Front had executed an air force pilot."
-    asked = "Which spokesman of the rebel faction led by Zahran Alloush said the pilot was executed?"
-    assert check.answer_problems(asked, "Islam Alloush", said(alloush)) == []
-
-
-def test_numbers_listed_before_one_verb_share_its_outcome() -> None:
-    # calibration set: "two women and two soldiers were killed" is no count of the wounded
-    killed = '"Two women and two soldiers were killed in the attack" said Observatory director Rami Abdel Rahman.'
-    question = "How many people were wounded in the bombing at the Qardaha hospital in February 2015?"
-    assert check.answer_problems(question, "Two women and two soldiers", said(killed)) == [
-        "the number is not a count of injured in the cited sentence"
-    ]
-    asked_killed = question.replace("wounded", "killed")
-    assert check.answer_problems(asked_killed, "Two women and two soldiers", said(killed)) == []
-
-
-def test_a_date_said_elsewhere_in_the_article_does_not_make_it_about_that_date() -> None:
-    # calibration set: an Atareb market strike of November 2017 offered for one in March 2017, because the article
-    # recalls that the war began in March 2011
-    sentence = "Air strikes on a market killed at least 29 civilians in Atareb on Monday a monitor said."
-    article = f"{sentence} The conflict began in March 2011 with protests and has killed 340000 people since 2011."
-    published = check.Evidence.of([], [], ["2017-11-13"]).published
-    question = "How many people were killed in the air strikes on the market in Atareb in March 2017?"
-    evidence = Evidence(sentence, "", published, article)
-    assert check.question_problems(question, evidence) == ["the cited articles are not about march"]
-    assert check.question_problems(question.replace("March", "November"), evidence) == []

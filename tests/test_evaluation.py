@@ -257,16 +257,18 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
         assert sum(q.type == "unanswerable" for q in new) >= 4
 
 
-def test_the_calibration_set_quotes_fakes_verbatim_and_shares_nothing_with_the_other_sets() -> None:
-    """eval/sets/fakes-calib.jsonl places the gates (dev side): half tempting unanswerable questions, each naming
-    its near miss; no question or evidence article of the dev and holdout sets."""
-    calib = load_eval_set(SETS / "fakes-calib.jsonl")
-    others = [q for path in SETS.glob("fakes-*.jsonl") if path.name != "fakes-calib.jsonl" for q in load_eval_set(path)]
+@pytest.mark.parametrize(("name", "size"), [("fakes-calib", 80), ("fakes-holdout3", 40)])
+def test_the_calibration_and_third_holdout_sets_quote_fakes_verbatim_and_share_nothing(name: str, size: int) -> None:
+    """eval/sets/fakes-calib.jsonl (dev side: it places the gates) and fakes-holdout3.jsonl (a holdout written after
+    it): half tempting unanswerable questions, each naming its near miss; no question or evidence article of any
+    other FA-KES set."""
+    questions = load_eval_set(SETS / f"{name}.jsonl")
+    others = [q for path in SETS.glob("fakes-*.jsonl") if path.stem != name for q in load_eval_set(path)]
     used = {item.doc for q in others for item in (*q.evidence, *q.near_miss)}
     texts = _record_texts()
-    assert len(calib) == 80 and sum(not q.answerable for q in calib) == 40
-    assert not {q.question for q in calib} & {q.question for q in others}
-    for question in calib:
+    assert len(questions) == size and sum(not q.answerable for q in questions) == size // 2
+    assert not {q.question for q in questions} & {q.question for q in others}
+    for question in questions:
         assert question.answerable == bool(question.evidence) and (question.answerable or question.near_miss)
         for item in (*question.evidence, *question.near_miss):
             assert item.doc not in used, question.id

@@ -180,7 +180,7 @@ def test_a_conflict_answer_shows_both_sides_and_the_disagreement_marker(
     browser: object, seeds_index: Settings, llm_endpoint: dict[str, str]
 ) -> None:
     """Both sides' accounts, each cited, under a "Sources disagree" marker. The similarity gate is off here: it is
-    another concern, and at 0.675 it withholds this answer (its sentences match the question at 0.58)."""
+    another concern, and at 0.64 it withholds this answer (its sentences match the question at 0.58)."""
     with running_app(seeds_index.model_copy(update={**llm_endpoint, "min_confidence": 0.0})) as (url, _):
         page = open_page(browser, url)
         ask(page, SUKHNA)

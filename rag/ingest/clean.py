@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from rag.ingest.dates import LEADING_DATELINE, dateline_date, find_date, parse_date
+from rag.ingest.dates import LEADING_DATELINE, find_date, parse_date
 from rag.ingest.sentences import split_spans
 from rag.schema import CleanedArticle, Removal, SourceRecord
 
@@ -124,7 +124,7 @@ def draft(record: SourceRecord) -> Draft:
             for unit in paragraph:
                 unit.reason = unit.reason or "boilerplate"
     inline = [removal for unit in units if unit.reason is None for removal in _inline_debris(unit)]
-    _strip_leading_dateline(units, inline, found, record.date)
+    _strip_leading_dateline(units, inline, found)
     _mark_repeated_title(units, record.title or found.get("title"))
     return Draft(
         id=article_id(text),
@@ -132,10 +132,7 @@ def draft(record: SourceRecord) -> Draft:
         units=units,
         inline=inline,
         title=record.title or found.get("title"),
-        # The date the article prints wins over the export's column: in FA-KES they differ for 117 of the 473
-        # articles that print one, and of the 32 of those whose dateline also gives the weekday, the weekday fits
-        # the printed date 32 times and the column's once.
-        date=found.get("date") or parse_date(record.date),
+        date=parse_date(record.date) or found.get("date"),
         source=record.source or found.get("source"),
         author=record.author or found.get("author"),
     )
@@ -240,9 +237,7 @@ def _remember_source_lines(line: str, found: dict[str, str]) -> None:
         found.setdefault("author", match.group("name").strip())
 
 
-def _strip_leading_dateline(
-    units: list[Unit], inline: list[Removal], found: dict[str, str], record_date: str | None
-) -> None:
+def _strip_leading_dateline(units: list[Unit], inline: list[Removal], found: dict[str, str]) -> None:
     """'Wed 05 Apr 2017 Syria attack ...': a dateline glued to the first sentence is cut off it."""
     first = next((unit for unit in units if unit.reason is None), None)
     if first is None:
@@ -250,9 +245,9 @@ def _strip_leading_dateline(
     match = LEADING_DATELINE.match(first.text)
     if match and match.end() < len(first.text):
         inline.append(Removal(first.start, first.start + match.end(), match.group(0), "dateline"))
-        dated = dateline_date(match, parse_date(record_date))
+        dated = find_date(match.group(0))
         if dated:
-            found.setdefault("date", dated)
+            found.setdefault("date", dated[0])
 
 
 def _mark_repeated_title(units: list[Unit], title: str | None) -> None:
