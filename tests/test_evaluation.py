@@ -259,7 +259,7 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
 
 @pytest.mark.parametrize(("name", "size"), [("fakes-calib", 80), ("fakes-holdout3", 40)])
 def test_the_calibration_and_third_holdout_sets_quote_fakes_verbatim_and_share_nothing(name: str, size: int) -> None:
-    """eval/sets/fakes-calib.jsonl (dev side: it places the gates) and fakes-holdout3.jsonl (a holdout written after
+    """eval/sets/fakes-calib.jsonl (dev side: for placing gates) and fakes-holdout3.jsonl (a holdout written after
     it): half tempting unanswerable questions, each naming its near miss; no question or evidence article of any
     other FA-KES set."""
     questions = load_eval_set(SETS / f"{name}.jsonl")
