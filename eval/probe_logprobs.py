@@ -36,13 +36,7 @@ class LoggingLLM(LLMClient):
 
     def stream_json(self, messages: list[dict[str, str]], schema: dict, max_tokens: int | None = None) -> Iterator[str]:
         response = self._client.chat.completions.create(
-            model=self.model,
-            messages=messages,
-            temperature=0.0,
-            seed=self.settings.llm_seed,
-            max_tokens=max_tokens or self.settings.llm_max_tokens,
-            logprobs=True,
-            timeout=self.settings.llm_timeout,
+            **self.request_args(messages, max_tokens), logprobs=True, timeout=self.settings.llm_timeout
         )
         choice = response.choices[0]
         content = choice.logprobs.content if choice.logprobs else []

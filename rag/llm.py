@@ -79,18 +79,22 @@ class LLMClient:
         and from then on always without it: the prompt itself asks for the same JSON, and the caller parses it."""
         yield from self._stream(messages, max_tokens, self._response_format(schema))
 
-    def _stream(
-        self, messages: list[dict[str, str]], max_tokens: int | None, response_format: dict | None
-    ) -> Iterator[str]:
-        """The streamed reply's text (temperature 0, fixed seed), under one deadline for the whole request."""
-        request = {
+    def request_args(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> dict:
+        """The arguments of every answer request: deterministic decoding (temperature 0, the fixed seed) and the
+        reply's token budget. eval/probe_logprobs.py sends the same ones, so it measures the replies answers get."""
+        return {
             "model": self.model,
             "messages": messages,
             "temperature": 0.0,
             "seed": self.settings.llm_seed,
             "max_tokens": max_tokens or self.settings.llm_max_tokens,
-            "stream": True,
         }
+
+    def _stream(
+        self, messages: list[dict[str, str]], max_tokens: int | None, response_format: dict | None
+    ) -> Iterator[str]:
+        """The streamed reply's text (temperature 0, fixed seed), under one deadline for the whole request."""
+        request = {**self.request_args(messages, max_tokens), "stream": True}
         with _Deadline(self.settings.llm_timeout) as deadline:
             try:
                 try:
