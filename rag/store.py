@@ -54,6 +54,13 @@ CREATE TABLE IF NOT EXISTS prepare_cache (kind TEXT NOT NULL, key TEXT NOT NULL,
 """
 
 
+# Chroma writes its HNSW graph to disk only every `sync_threshold` vectors (default 1000) and re-inserts the rest
+# from its log on every open, in another order each time: the same query vector then finds other neighbours in
+# another process (chroma-core/chroma#2675; on FA-KES 2 of 64 dev questions retrieved other passages). Persisting
+# after every write (Chroma writes only the changed nodes) leaves the whole graph on disk, so every process that
+# opens the index searches the same graph.
+VECTOR_INDEX = {"space": "cosine", "sync_threshold": 2, "batch_size": 2}
+
 # The index order of chunks: BM25 is built from `chunk_nodes` in it, so BM25 document i is the i-th chunk.
 CHUNK_ORDER = "ORDER BY c.article_id, c.idx"
 
@@ -149,9 +156,7 @@ class IndexStore:
     def collection(self) -> Any:
         """The Chroma collection: local PersistentClient under index_dir, or a Chroma server when configured."""
         if self._collection is None:
-            self._collection = self._client().get_or_create_collection(
-                self.collection_name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-            )
+            self._collection = self._open_collection(self.collection_name)
         return self._collection
 
     def forget_collection(self) -> None:
@@ -162,10 +167,20 @@ class IndexStore:
         """A fresh, empty collection beside the active one, which this store writes to from now on (a rebuild:
         the active one stays untouched, and in use, until the new catalogue commits)."""
         name = f"{self.settings.collection}-g{self.generation + 1}-{secrets.token_hex(3)}"
-        self._collection = self._client().get_or_create_collection(
-            name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-        )
+        self._collection = self._open_collection(name)
         return name
+
+    def _open_collection(self, name: str) -> Any:
+        """The named collection, created with VECTOR_INDEX; one made before it persisted every write is switched
+        to doing so (Chroma then writes its whole graph at the next write: until an ingest changes something, such
+        an index may still retrieve differently in another process)."""
+        collection = self._client().get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": VECTOR_INDEX}
+        )
+        hnsw = (getattr(collection, "configuration_json", None) or {}).get("hnsw") or {}
+        if hnsw.get("sync_threshold", VECTOR_INDEX["sync_threshold"]) > VECTOR_INDEX["sync_threshold"]:
+            collection.modify(configuration={"hnsw": {k: VECTOR_INDEX[k] for k in ("sync_threshold", "batch_size")}})
+        return collection
 
     def drop_other_collections(self) -> list[str]:
         """Delete this index's collections other than the active one: the one a rebuild replaced, or the half

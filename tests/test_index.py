@@ -1,8 +1,12 @@
 """Ingest into a real Chroma + BM25 index with the real MiniLM embedder."""
 
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from llama_index.retrievers.bm25 import BM25Retriever
 
@@ -10,7 +14,7 @@ from rag.config import Settings
 from rag.embed import build_embedder
 from rag.ingest.load import InputError
 from rag.ingest.pipeline import NothingIngested, ingest
-from rag.store import IndexStore, IndexUnavailable
+from rag.store import VECTOR_INDEX, IndexStore, IndexUnavailable
 
 
 def _store(settings: Settings) -> IndexStore:
@@ -220,3 +224,62 @@ def test_a_batch_over_the_embedding_budget_adds_nothing_and_says_what_it_would_c
     said: list[str] = []
     report = ingest([seed_copy], settings, progress=False, on_status=said.append, max_new_chunks=1000)
     assert any(f"embedding {report.embedded_chunks:,} new chunks (about" in message for message in said)
+
+
+NEAREST_CHUNKS = """
+import json, sys
+import numpy as np
+from rag.config import Settings
+from rag.store import IndexStore
+found = IndexStore(Settings(index_dir=sys.argv[1]), create=False).collection.query(
+    query_embeddings=np.load(sys.argv[2]).tolist(), n_results=40, include=[]
+)
+print(json.dumps(found["ids"]))
+"""
+
+
+def _clustered_vectors(count: int, seed: int) -> np.ndarray:
+    """Unit vectors in 64 tight clusters, like news chunks: many near neighbours, so a graph built another way
+    finds other ones."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((64, 384))
+    vectors = centres[rng.integers(0, 64, count)] + 0.6 * rng.standard_normal((count, 384))
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_two_processes_find_the_same_nearest_chunks_in_an_index_of_over_a_thousand(tmp_path: Path):
+    """Chroma's default kept up to 1,000 vectors out of the persisted graph and re-inserted them on every open in
+    another order, so two processes found other nearest chunks for the same vector (2 of 64 FA-KES dev questions
+    retrieved other passages). Written as an ingest writes (batches of a few dozen, one deletion), read in two
+    fresh processes."""
+    settings = Settings(index_dir=tmp_path / "index")
+    store = IndexStore(settings)
+    vectors = _clustered_vectors(1600, seed=0)
+    for begin in range(0, len(vectors), 40):
+        ids = [f"chunk-{i}" for i in range(begin, begin + 40)]
+        store.collection.add(ids=ids, embeddings=vectors[begin : begin + 40].tolist())
+    store.collection.delete(ids=[f"chunk-{i}" for i in range(100, 110)])
+    store.close()
+    queries = tmp_path / "queries.npy"
+    np.save(queries, _clustered_vectors(40, seed=1))
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", NEAREST_CHUNKS, str(settings.index_dir), str(queries)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for _ in range(2)
+    ]
+    found = json.loads(runs[0])
+    assert len(found) == 40 and all(len(ids) == 40 for ids in found)
+    assert runs[0] == runs[1]
+
+
+def test_an_index_made_before_every_write_was_persisted_is_switched_to_it(tmp_path: Path):
+    settings = Settings(index_dir=tmp_path / "index")
+    store = IndexStore(settings)
+    store._client().get_or_create_collection(store.collection_name, metadata={"hnsw:space": "cosine"})
+    hnsw = store.collection.configuration_json["hnsw"]
+    assert hnsw["space"] == "cosine" and hnsw["sync_threshold"] == VECTOR_INDEX["sync_threshold"]
+    store.close()
