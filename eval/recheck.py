@@ -5,8 +5,9 @@
 Generation is deterministic (temperature 0, fixed seed) and retrieval does not depend on the checks, so a change to
 `rag/answer/check.py` or to the gates only changes what happens to the same replies: this script replays each question's
 recorded reply (`answer.draft`) through the current pipeline (retrieval, ranking, checks, gates, rendering) and
-writes a new report (citation_precision_judge is then gold-only: no judge runs). It is for the DEV split while
-tuning the checks; report the holdout from real runs. A question whose reply was not recorded (extractive or
+writes a new report (citation_precision_judge is then gold-only: no judge runs). Since retrieval is the same in
+every process (rag/store.py VECTOR_INDEX), a replay gives what a live run would. It is for the DEV split while
+tuning the checks; on a holdout, only to apply a decision fixed before the holdout was run. A question whose reply was not recorded (extractive or
 crashed) keeps no answer and is scored as refused.
 """
 

@@ -171,9 +171,8 @@ class IndexStore:
         return name
 
     def _open_collection(self, name: str) -> Any:
-        """The named collection, created with VECTOR_INDEX; one made before it persisted every write is switched
-        to doing so (Chroma then writes its whole graph at the next write: until an ingest changes something, such
-        an index may still retrieve differently in another process)."""
+        """The named collection, created with VECTOR_INDEX; one made before it is switched to it (Chroma then
+        persists the graph it re-inserted from its log at this open, and every later process loads that graph)."""
         collection = self._client().get_or_create_collection(
             name, embedding_function=None, configuration={"hnsw": VECTOR_INDEX}
         )
