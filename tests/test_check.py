@@ -207,3 +207,53 @@ def test_only_cited_sentences_that_state_part_of_the_answer_are_quoted() -> None
     assert check.relevant(answer, [event, CLAIMED, denial]) == [False, True, True]
     # nothing qualifies: all are kept (the answer passed against all of them together)
     assert check.relevant("yes", [HQ, SUKHNA]) == [True, True]
+
+
+def test_a_claim_question_needs_a_sentence_that_reports_a_claim() -> None:
+    # calibration set: the groups a "no claim" sentence names as usual suspects are not the claimants
+    question = "Which group claimed responsibility for the bomb on the workers' bus near Homs in April 2017?"
+    none = "There was no immediate claim of responsibility but Jabhat Fateh al-Sham and IS have made such attacks."
+    assert check.answer_problems(question, "Jabhat Fateh al-Sham", said(none)) == [
+        "the cited sentence reports no claim of responsibility"
+    ]
+    hedged = "The attack appeared to have been carried out by Islamic brigades fighting Assad it said."
+    assert check.answer_problems(question, "Islamic brigades", said(hedged))
+    claimed = "The Islamic State group claimed responsibility for the bus bombing in a statement."
+    assert check.answer_problems(question, "The Islamic State group", said(claimed)) == []
+
+
+def test_a_who_question_about_a_role_needs_that_role_in_the_cited_sentences() -> None:
+    spokesman = "Mohammad Sibai a spokesman for the Homs Media Centre said regime forces fired a napalm mortar."
+    problems = check.answer_problems("Who is the director of the Homs Media Centre?", "Mohammad Sibai", said(spokesman))
+    assert problems == ["the cited sentences do not give the role asked about (director)"]
+    spoke = "Who is the spokesman of the Homs Media Centre?"
+    assert check.answer_problems(spoke, "Mohammad Sibai", said(spokesman)) == []
+    announced = "The capture of Tel Hamis was announced by the Kurdish YPG militia."
+    assert check.answer_problems("Who commanded the YPG forces that took Tel Hamis?", "Kurdish YPG", said(announced))
+    # a role in a later clause says whom the question is about, not what it asks
+    alloush = "Jaish al-Islam spokesman Islam Alloush said al-Nusra Front had executed an air force pilot."
+    asked = "Which spokesman of the rebel faction led by Zahran Alloush said the pilot was executed?"
+    assert check.answer_problems(asked, "Islam Alloush", said(alloush)) == []
+
+
+def test_numbers_listed_before_one_verb_share_its_outcome() -> None:
+    # calibration set: "two women and two soldiers were killed" is no count of the wounded
+    killed = '"Two women and two soldiers were killed in the attack" said Observatory director Rami Abdel Rahman.'
+    question = "How many people were wounded in the bombing at the Qardaha hospital in February 2015?"
+    assert check.answer_problems(question, "Two women and two soldiers", said(killed)) == [
+        "the number is not a count of injured in the cited sentence"
+    ]
+    asked_killed = question.replace("wounded", "killed")
+    assert check.answer_problems(asked_killed, "Two women and two soldiers", said(killed)) == []
+
+
+def test_a_date_said_elsewhere_in_the_article_does_not_make_it_about_that_date() -> None:
+    # calibration set: an Atareb market strike of November 2017 offered for one in March 2017, because the article
+    # recalls that the war began in March 2011
+    sentence = "Air strikes on a market killed at least 29 civilians in Atareb on Monday a monitor said."
+    article = f"{sentence} The conflict began in March 2011 with protests and has killed 340000 people since 2011."
+    published = check.Evidence.of([], [], ["2017-11-13"]).published
+    question = "How many people were killed in the air strikes on the market in Atareb in March 2017?"
+    evidence = Evidence(sentence, "", published, article)
+    assert check.question_problems(question, evidence) == ["the cited articles are not about march"]
+    assert check.question_problems(question.replace("March", "November"), evidence) == []
