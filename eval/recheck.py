@@ -7,8 +7,8 @@ Generation is deterministic (temperature 0, fixed seed) and retrieval does not d
 recorded reply (`answer.draft`) through the current pipeline (retrieval, ranking, checks, gates, rendering) and
 writes a new report (citation_precision_judge is then gold-only: no judge runs). Since retrieval is the same in
 every process (rag/store.py VECTOR_INDEX), a replay gives what a live run would. It is for the DEV split while
-tuning the checks; on a holdout, only to apply a decision fixed before the holdout was run. A question whose reply was not recorded (extractive or
-crashed) keeps no answer and is scored as refused.
+tuning the checks; on a holdout, only to apply a decision fixed before the holdout was run. A question whose reply
+was not recorded (extractive or crashed) keeps no answer and is scored as refused.
 """
 
 from __future__ import annotations
