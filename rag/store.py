@@ -171,8 +171,9 @@ class IndexStore:
         return name
 
     def _open_collection(self, name: str) -> Any:
-        """The named collection, created with VECTOR_INDEX; one made before it is switched to it (Chroma then
-        persists the graph it re-inserted from its log at this open, and every later process loads that graph)."""
+        """The named collection, created with VECTOR_INDEX; one made before it is switched to it, after which Chroma
+        persists the graph it re-inserted from its log (measured on an old FA-KES index: the first process to open
+        it wrote the whole graph, and 3 later ones retrieved alike)."""
         collection = self._client().get_or_create_collection(
             name, embedding_function=None, configuration={"hnsw": VECTOR_INDEX}
         )
