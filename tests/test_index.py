@@ -256,8 +256,9 @@ def test_two_processes_find_the_same_nearest_chunks_in_an_index_of_over_a_thousa
     settings = Settings(index_dir=tmp_path / "index")
     store = IndexStore(settings)
     if made_before:
-        legacy = {"metadata": {"hnsw:space": "cosine"}}
-        collection = store._client().get_or_create_collection(store.collection_name, embedding_function=None, **legacy)
+        collection = store._client().get_or_create_collection(
+            store.collection_name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
         assert collection.configuration_json["hnsw"]["sync_threshold"] > VECTOR_INDEX["sync_threshold"]
     else:
         collection = store.collection
@@ -281,5 +282,7 @@ def test_two_processes_find_the_same_nearest_chunks_in_an_index_of_over_a_thousa
     found = json.loads(runs[0])
     assert len(found) == 40 and all(len(ids) == 40 for ids in found)
     assert runs[0] == runs[1]
-    hnsw = IndexStore(settings).collection.configuration_json["hnsw"]
+    reopened = IndexStore(settings)
+    hnsw = reopened.collection.configuration_json["hnsw"]
+    reopened.close()
     assert hnsw["space"] == "cosine" and hnsw["sync_threshold"] == VECTOR_INDEX["sync_threshold"]
