@@ -549,11 +549,10 @@ def _counts(
 
 def question_problems(question: str, evidence: Evidence) -> list[str]:
     """Why the cited articles are not about what the question asks (empty = they are): the question's names and
-    numbers must be in the cited sentences or their articles (names in any transliteration), its dates in the
-    cited sentences, their neighbours and titles, the publication dates or the days the relative day words there
-    name from them ("on Saturday" in a story of Sunday 16 April). (Names within one sentence were too strict:
-    FA-KES questions name the place that the article gives once, in another sentence, and 20 right answers on the
-    dev split were refused.)"""
+    numbers must be in the cited sentences or their articles, its dates in the cited sentences, their neighbours
+    and titles, the publication dates or the days the relative day words there name from them ("on Saturday" in a
+    story of Sunday 16 April). (Names within one sentence were too strict: FA-KES questions name the place that
+    the article gives once, in another sentence, and 20 right answers on the dev split were refused.)"""
     text = " ".join((evidence.sentences, evidence.context, evidence.articles))
     said = tokens(text)
     words, word_stems = set(said), _stems(said)
