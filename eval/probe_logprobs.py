@@ -70,7 +70,7 @@ def probe(sets: list[Path], index: Path) -> list[dict]:
             for question in load_eval_set(eval_set):
                 llm.last = []
                 answer = assistant.ask(question.question)
-                scores = metrics.answer_scores(answer.text, answer.abstained, question.answers)
+                scores = metrics.answer_scores(answer.statement, answer.abstained, question.answers, answer.text)
                 value = answer_tokens(llm.last)
                 rows.append(
                     {

@@ -65,7 +65,7 @@ def main() -> None:
         write_report(args.out, summary, {name: runs[0] for name, runs in results.items()})
     finally:
         assistant.store.close()
-    keys = ("false_answer_rate", "accuracy", "abstention_accuracy", "citation_precision_gold")
+    keys = ("false_answer_rate", "wrong_answer_rate", "accuracy", "accuracy_with_quotes", "citation_precision_gold")
     print(" ".join(f"{k} {summary[k]:.3f}" if summary[k] is not None else f"{k} -" for k in keys))
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Answer
+from rag.answer import Answer, Citation
 from rag.evaluation import metrics
 from rag.evaluation.baselines import as_markers, looks_like_abstention
 from rag.evaluation.dataset import EvalQuestion, EvalSetError, load_eval_set
@@ -69,7 +69,14 @@ def test_token_f1_is_best_over_answers() -> None:
 
 def test_answer_scores_unanswerable_and_abstention() -> None:
     refused = metrics.answer_scores("The articles do not say.", True, [])
-    assert refused == {"correct": True, "token_f1": 1.0, "abstention_correct": True, "false_answer": False}
+    assert refused == {
+        "correct": True,
+        "correct_with_quotes": True,
+        "token_f1": 1.0,
+        "abstention_correct": True,
+        "false_answer": False,
+        "wrong_answer": False,
+    }
     invented = metrics.answer_scores("Five Russian soldiers were killed.", False, [])
     assert invented["correct"] is False and invented["false_answer"] is True
     # an abstention that happens to mention the answer is still wrong for an answerable question
@@ -77,6 +84,27 @@ def test_answer_scores_unanswerable_and_abstention() -> None:
     assert hedged["correct"] is False and hedged["abstention_correct"] is False and hedged["token_f1"] == 0.0
     right = metrics.answer_scores("7 militants [1].", False, [("seven",)])
     assert right["correct"] is True and right["abstention_correct"] is True
+
+
+def test_a_wrong_figure_beside_a_quote_that_holds_the_right_one_is_wrong() -> None:
+    # fakes-dev fk-b-20: "17" for the regime fighters, beside the sentence that gives "Eleven regime fighters"
+    sentence = "Eleven regime fighters and 17 Daesh fighters were killed in the clashes."
+    citation = Citation(1, "a1", "t", None, None, None, "a1.txt", "a1-s1", 0, sentence, 0, 70, 0, 70, 1.0)
+    answer = Answer("How many regime fighters?", "", f"17: \u201c{sentence}\u201d [1]", "generated", [citation])
+    assert answer.statement == "17:"
+    scores = metrics.answer_scores(answer.statement, answer.abstained, [("11",)], answer.text)
+    assert scores["correct"] is False and scores["wrong_answer"] is True and scores["correct_with_quotes"] is True
+    right = Answer("q", "", f"11: \u201c{sentence}\u201d [1]", "generated", [citation])
+    assert metrics.answer_scores(right.statement, False, [("eleven",)], right.text)["correct"] is True
+    # an extractive answer (no model) asserts only its quotes
+    quoted = Answer("q", "", f"\u201c{sentence}\u201d [1]", "extractive", [citation])
+    assert quoted.statement == quoted.text
+    rows = [
+        {"answerable": True, "abstained": False, **scores, "citations": [], "claims_covered": True},
+        {"answerable": True, "abstained": True, "correct": False, "abstention_correct": False, "token_f1": 0.0},
+    ]
+    summary = metrics.aggregate(rows)
+    assert summary["wrong_answer_rate"] == 0.5 and summary["accuracy"] == 0.0 and summary["accuracy_with_quotes"] == 0.5
 
 
 def test_evidence_matching_normalises_quotes_and_whitespace() -> None:
@@ -152,7 +180,13 @@ def test_aggregate_citations_and_unanswerable() -> None:
     assert summary["accuracy"] == 0.5
     assert summary["citation_precision_gold"] == pytest.approx(1 / 4)
     assert summary["citation_precision_judge"] == pytest.approx(3 / 4)  # the judge passed the false answer's
-    assert list(summary)[1:5] == ["false_answer_rate", "accuracy", "abstention_accuracy", "citation_precision_gold"]
+    assert list(summary)[1:6] == [
+        "false_answer_rate",
+        "wrong_answer_rate",
+        "accuracy",
+        "abstention_accuracy",
+        "citation_precision_gold",
+    ]
     assert summary["citation_recall"] == 0.5  # a covered, b not; unanswerable questions are not counted
     assert summary["false_answer_rate"] == 0.5
     assert summary["abstention_accuracy"] == 0.75

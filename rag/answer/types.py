@@ -6,10 +6,12 @@ Everything here is plain data so an answer serialises to JSON (`Answer.to_dict`)
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 AnswerMode = Literal["generated", "extractive", "refused"]
+MARKER = re.compile(r"\[\d+\]")  # a citation marker: "[2]"
 
 
 @dataclass
@@ -85,6 +87,18 @@ class Answer:
     @property
     def abstained(self) -> bool:
         return self.mode == "refused"
+
+    @property
+    def statement(self) -> str:
+        """What the answer itself asserts: its text without the sentences it quotes verbatim. A figure inside a
+        quoted sentence is the source's ("Eleven regime fighters and 17 Daesh fighters were killed"), not the
+        answer's ("17"): the eval scores this. An extractive answer asserts nothing but its quotes."""
+        if self.mode == "extractive":
+            return self.text
+        text = self.text
+        for citation in self.citations:
+            text = text.replace(f"\u201c{citation.text}\u201d", " ")
+        return " ".join(MARKER.sub(" ", text).split())
 
     @property
     def disagreement(self) -> str:

@@ -150,22 +150,30 @@ def token_f1(response: str, acceptable: Iterable[Sequence[str]]) -> float:
 # --- per-question scoring --------------------------------------------------------------------------------------
 
 
-def answer_scores(response: str, abstained: bool, acceptable: Sequence[Sequence[str]]) -> dict[str, float | bool]:
-    """correct / token_f1 / abstention_correct / false_answer for one question (empty `acceptable` =
-    unanswerable: correct only if it abstained)."""
+def answer_scores(
+    statement: str, abstained: bool, acceptable: Sequence[Sequence[str]], shown: str | None = None
+) -> dict[str, float | bool]:
+    """correct / token_f1 / abstention_correct / false_answer / wrong_answer for one question (empty `acceptable` =
+    unanswerable: correct only if it abstained). `statement` is what the answer itself asserts (`Answer.statement`:
+    without the sentences it quotes), so a wrong figure beside a quote that holds the right one is wrong;
+    `correct_with_quotes` scores the whole `shown` text, as reports before 2026-12-03 (session 14) did."""
     if not acceptable:
         return {
             "correct": abstained,
+            "correct_with_quotes": abstained,
             "token_f1": 1.0 if abstained else 0.0,
             "abstention_correct": abstained,
             "false_answer": not abstained,
+            "wrong_answer": False,
         }
-    correct = (not abstained) and contains_answer(response, acceptable)
+    correct = (not abstained) and contains_answer(statement, acceptable)
     return {
         "correct": correct,
-        "token_f1": 0.0 if abstained else token_f1(response, acceptable),
+        "correct_with_quotes": (not abstained) and contains_answer(statement if shown is None else shown, acceptable),
+        "token_f1": 0.0 if abstained else token_f1(statement, acceptable),
         "abstention_correct": not abstained,
         "false_answer": False,
+        "wrong_answer": not abstained and not correct,
     }
 
 
@@ -228,9 +236,10 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 # The order reports show them in: what a reader must see first (a wrong answer with a confident citation is the
 # worst outcome) before anything else. citation_precision_gold is the headline citation figure: it needs no model.
-HEADLINE_KEYS = ("false_answer_rate", "accuracy", "abstention_accuracy", "citation_precision_gold")
+HEADLINE_KEYS = ("false_answer_rate", "wrong_answer_rate", "accuracy", "abstention_accuracy", "citation_precision_gold")
 METRIC_KEYS = (
     *HEADLINE_KEYS,
+    "accuracy_with_quotes",
     "citation_precision_judge",
     "citation_recall",
     "evidence_hit_at_10",
@@ -245,7 +254,10 @@ def aggregate(rows: Sequence[dict]) -> dict[str, float | int | None]:
     "claims_covered").
 
     accuracy, token_f1, abstention_accuracy: all questions; evidence_hit_at_10, mrr: answerable questions;
-    false_answer_rate: unanswerable questions that were answered; citation_precision_gold / _judge: all citations
+    false_answer_rate: unanswerable questions that were answered; wrong_answer_rate: answerable questions answered
+    with a statement that is not an acceptable answer; accuracy_with_quotes: accuracy had the quoted sentences
+    counted as part of the answer (the lenient figure of earlier reports); citation_precision_gold / _judge: all
+    citations
     of answers that did not abstain (every citation of an answer to an unanswerable question is unsupported);
     citation_recall: answerable questions answered, whose every claim has a supporting citation.
     """
@@ -257,9 +269,11 @@ def aggregate(rows: Sequence[dict]) -> dict[str, float | int | None]:
     return {
         "n": len(rows),
         "false_answer_rate": mean(not r["abstained"] for r in unanswerable),
+        "wrong_answer_rate": mean(bool(r.get("wrong_answer")) for r in answerable),
         "accuracy": mean(r["correct"] for r in rows),
         "abstention_accuracy": mean(r["abstention_correct"] for r in rows),
         "citation_precision_gold": mean(c["gold_supported"] for c in citations),
+        "accuracy_with_quotes": mean(r.get("correct_with_quotes", r["correct"]) for r in rows),
         "citation_precision_judge": mean(c["supported"] for c in citations),
         "citation_recall": mean(r["claims_covered"] for r in answered),
         "evidence_hit_at_10": hit_at_k(ranks, 10) if answerable else None,

@@ -20,6 +20,8 @@ LABELS = {
     "mrr": "MRR@10",
     "token_f1": "token F1",
     "false_answer_rate": "false-answer rate",
+    "wrong_answer_rate": "wrong-answer rate",
+    "accuracy_with_quotes": "accuracy counting quotes",
 }
 
 

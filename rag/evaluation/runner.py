@@ -299,7 +299,7 @@ class Scorer:
         gold_articles = self.gold_articles(question, gold) if question.answerable else set()
         hits = [metrics.evidence_matches(p.text, evidence) or bool(gold & set(p.sentence_ids)) for p in answer.passages]
         rank = metrics.first_hit_rank(hits, 10) if question.answerable else None
-        scores = metrics.answer_scores(answer.text, answer.abstained, question.answers)
+        scores = metrics.answer_scores(answer.statement, answer.abstained, question.answers, answer.text)
 
         citations: list[dict[str, Any]] = []
         claims_out: list[dict[str, Any]] = []
