@@ -257,3 +257,74 @@ def test_a_date_said_elsewhere_in_the_article_does_not_make_it_about_that_date()
     evidence = Evidence(sentence, "", published, article)
     assert check.question_problems(question, evidence) == ["the cited articles are not about march"]
     assert check.question_problems(question.replace("March", "November"), evidence) == []
+
+
+def test_counts_of_children_and_of_its_own_fighters_and_no_count_inside_a_date() -> None:
+    # calibration set: "6" taken from the dateline "Thursday 6 Mar 2014" for "how many children"
+    homs = "Car bomb kills 15 in Homs AFP Thursday 6 Mar 2014 At least 15 people were killed and 12 others wounded."
+    assert check.counted_noun("How many children were killed in the car bomb blast in Homs?") == "children"
+    assert check.counted_noun("How many of its own fighters did the Islamic State lose?") == "fighters"
+    problems = check.answer_problems("How many children were killed in the car bomb in Homs?", "6", said(homs))
+    assert problems == ["the number is not a count of children killed in the cited sentence"]
+    # with no counted noun, a day of the month is still no count of the dead; the figure in the sentence is
+    assert check.answer_problems("How many people were killed in the car bomb in Homs?", "6", said(homs))
+    assert check.answer_problems("How many people were killed in the car bomb in Homs?", "15", said(homs)) == []
+    sixth = said("On March 6 six people were killed.")  # the "six" after the date is the count
+    assert check.answer_problems("How many people were killed on March 6?", "6", sixth) == []
+    lost = "The IS lost at least 28 jihadist fighters he said."
+    assert check.answer_problems("How many of its own fighters did the IS lose at Division 17?", "28", said(lost)) == []
+
+
+def test_the_asked_role_must_stand_next_to_the_answers_name() -> None:
+    # fakes-dev: a deputy chief of staff is not the commander, and "an al-Nusra leader" later is someone else
+    afisi = "Col Haitham Afisi former FSA deputy chief of staff The brigade also killed Abu Hassan an al-Nusra leader."
+    asked = "What is the name of the FSA seventh division commander whom Al-Nusra took hostage?"
+    assert check.answer_problems(asked, "Colonel Haitham Afisi", said(afisi)) == [
+        "the cited sentences do not give the role asked about (lead)"
+    ]
+    named = "Director of Daraa National Hospital Dr. Farid al-Asfar told SANA that 10 bodies arrived."
+    asked = "Who was the director of Daraa National Hospital who reported the toll?"
+    assert check.answer_problems(asked, "Dr. Farid al-Asfar", said(named)) == []
+    # "US-led" names no leader, and a where-question asks for no role
+    hamrin = "On April 29, coalition warplanes bombed the ISIS stronghold in the Hamrin Mountains."
+    asked = "Where did US-led coalition warplanes bomb an ISIS stronghold on April 29?"
+    assert check.answer_problems(asked, "Hamrin Mountains", said(hamrin)) == []
+
+
+def test_who_carried_out_an_attack_that_the_article_says_no_one_knows() -> None:
+    # calibration set: "Syria air force" for a raid whose article says it was unclear who carried it out
+    raid = "An air raid has hit a village controlled by the IS group killing civilians including three children."
+    article = f"{raid} The Observatory said it was unclear who had carried out the strike."
+    asked = "Which air force carried out the air raid that killed civilians in the village of Thalthana?"
+    unknown = Evidence(raid, "", (), article)
+    assert check.answer_problems(asked, "Syria air force", unknown) == [
+        "the cited article says it is not known who did it"
+    ]
+    # a who-question about someone else in the same story is not affected
+    assert check.answer_problems("Who was killed in the air raid on Thalthana?", "Ahmed", unknown) == []
+    assert check.answer_problems(asked, "Turkish air force", Evidence(raid, "", (), raid)) == []
+
+
+def test_an_answer_that_adds_only_a_generic_word_names_nothing() -> None:
+    # fakes-dev: "chemical gas" for "which chemical agent was used"
+    gas = "The statement comes after reports of chemical gas being used in shelling the Sheikh Maqsood district."
+    asked = "Which chemical agent was used in the shelling of Sheikh Maqsood?"
+    assert check.answer_problems(asked, "chemical gas", said(gas)) == [
+        "the short answer names nothing the question does not"
+    ]
+    chlorine = "Activists reported chlorine gas being used in the shelling of Sheikh Maqsood."
+    assert check.answer_problems(asked, "chlorine gas", said(chlorine)) == []
+
+
+def test_a_sentence_that_gives_the_attack_to_another_side_does_not_answer() -> None:
+    # calibration set: the camp deaths came from army helicopter fire, the question says rebel shelling
+    camp = "Syrian army helicopter fire killed 12 people eight of them children on Wednesday in a camp near the border."
+    asked = "How many people were killed when rebel shelling hit the displaced persons camp near Shajara?"
+    assert check.answer_problems(asked, "12", said(camp)) == [
+        "the cited sentence gives the attack to another side than the question's (rebels)"
+    ]
+    assert check.answer_problems(asked.replace("rebel shelling", "army helicopter fire"), "12", said(camp)) == []
+    # a side named as holding or backing a place is no attacker; a sentence naming no attacker does not disagree
+    assert check._attackers("Russian and Syrian air strikes hit rebel-held Idlib") == {"russia"}
+    assert check._attackers("air strikes by the US-led coalition killed 5") == {"the coalition"}
+    assert check.answer_problems(asked, "12", said("Shelling killed 12 people in a camp near Shajara.")) == []

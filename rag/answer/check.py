@@ -82,6 +82,7 @@ STOPWORDS = set(
         article articles source sources sentence"""
     )
 )
+IRREGULAR_PLURALS = r"children|(?:wo)?men|people"  # plurals without an s: "how many children"
 GENERIC_COUNTS = {"people", "persons", "person", "individuals", "times", "casualties", "victims", "others"}
 
 ALIASES = [  # names the corpus writes several ways; any one satisfies the others
@@ -385,7 +386,12 @@ def question_kind(question: str) -> str | None:
 def counted_noun(question: str) -> str | None:
     """The thing a "how many X" question counts ("How many Syrian soldiers ..." -> "soldiers"), None when generic
     or not a count."""
-    match = re.search(r"\bhow many ((?:[A-Za-z-]+ ){0,2}?[a-z-]+s)\b", question, re.IGNORECASE)
+    match = re.search(
+        rf"\bhow many (?:of (?:its|their|his|her) (?:own )?)?"  # "How many of its own fighters"
+        rf"((?:[A-Za-z-]+ ){{0,2}}?(?:[a-z-]+s|{IRREGULAR_PLURALS}))\b",
+        question,
+        re.IGNORECASE,
+    )
     if not match:
         return None
     noun = tokens(match.group(1))[-1] if tokens(match.group(1)) else None
@@ -400,6 +406,39 @@ def coverage(claim: str, evidence: Evidence) -> float:
     return sum(_covered(w, word_stems, words) for w in wanted) / len(wanted) if wanted else 1.0
 
 
+GENERIC_HEADS = set(_words("gas agent agents substance substances weapon weapons kind type types thing things"))
+# Who fired: "rebel shelling", "Syrian army helicopter fire", "strikes by the US-led coalition". A question that
+# names one side as the attacker is not answered by a sentence that gives another side the attack.
+ATTACKERS = {
+    "rebels": _words("rebel rebels opposition insurgent insurgents"),
+    "government": _words("army regime government loyalist loyalists"),
+    "russia": _words("russian russia"),
+    "the coalition": _words("coalition"),
+    "turkey": _words("turkish turkey"),
+    "the islamic state": _words("isis isil daesh"),
+    "kurdish forces": _words("kurdish ypg sdf"),
+    "israel": _words("israeli israel"),
+}
+ATTACKER_OF = {word: side for side, words in ATTACKERS.items() for word in words}
+_ATTACK = (
+    r"(?:shell(?:ing|s|ed)?|(?:air ?)?strikes?|(?:air ?)?raids?|jets?|warplanes?|planes?|aircraft|helicopters?|"
+    r"gunfire|fire|bombardments?|bombing|rockets?|mortars?|artillery|drones?|barrel bombs?|missiles?)"
+)
+_SIDE = "|".join(sorted(ATTACKER_OF, key=len, reverse=True))
+ATTACK_BY = re.compile(
+    rf"\b({_SIDE})(?: [a-z]+){{0,2}}? {_ATTACK}\b"
+    rf"|\b{_ATTACK}(?: [a-z]+){{0,3}}? by (?:the )?(?:[a-z]+ ){{0,2}}?({_SIDE})\b"
+)
+
+
+def _attackers(text: str) -> set[str]:
+    """The sides the text names as firing or striking ("regime helicopters", "shelling by rebels"); a place they
+    hold or back ("rebel-held", "US-backed") is no attack of theirs."""
+    text = re.sub(r"\b[a-z]+-(?:held|controlled|run|backed|led|besieged|dominated)\b", " ", text.lower())
+    text = " ".join(re.findall(r"[a-z]+", text))
+    return {ATTACKER_OF[a or b] for a, b in ATTACK_BY.findall(text)}
+
+
 def answer_problems(question: str, short_answer: str, evidence: Evidence) -> list[str]:
     """Why the short answer is not what the evidence says, or not the kind of thing the question asks for (a count
     of the thing asked about, a date for "when", a name for "who/which/where"); empty = it is fine."""
@@ -407,8 +446,18 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
     if missing:
         return [f"the short answer's number(s) {', '.join(missing)} are not in the cited sentences"]
     answer_words = [w for w in tokens(short_answer) if w not in STOPWORDS]
-    if answer_words and not any(w.isdigit() for w in answer_words) and set(answer_words) <= set(tokens(question)):
-        return ["the short answer only repeats words of the question"]
+    if answer_words and not any(w.isdigit() for w in answer_words):
+        new_words = set(answer_words) - set(tokens(question))
+        if not new_words:
+            return ["the short answer only repeats words of the question"]
+        if new_words <= GENERIC_HEADS:  # "Which chemical agent was used?" -> "chemical gas"
+            return ["the short answer names nothing the question does not"]
+    attackers = _attackers(question)
+    said = _attackers(f"{evidence.sentences} {evidence.context}")
+    if attackers and _attackers(evidence.sentences) and not attackers & said:
+        return [
+            f"the cited sentence gives the attack to another side than the question's ({', '.join(sorted(attackers))})"
+        ]
     kind = question_kind(question)
     if kind and len(tokens(short_answer)) > MAX_SHORT_ANSWER_WORDS and not ASKS_TWO_THINGS.search(question):
         return ["the model copied a passage instead of giving the short answer asked for"]
@@ -431,8 +480,10 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
             return [f"the cited sentence gives that day for {other}, and another date for what the question asks"]
     elif kind == "name" and not (names(short_answer) or names(f"x {short_answer}")):
         return ["a 'who/which/where' question answered without a name"]
+    if kind in ("name", None) and ASKS_PERPETRATOR.search(question) and PERPETRATOR_UNKNOWN.search(evidence.articles):
+        return ["the cited article says it is not known who did it"]
     if kind == "name":
-        return _claim_problems(question, evidence.sentences) + _role_problems(question, evidence)
+        return _claim_problems(question, evidence.sentences) + _role_problems(question, short_answer, evidence)
     return _claim_problems(question, evidence.sentences) if kind is None else []
 
 
@@ -462,6 +513,27 @@ ROLE_STEMS = {  # one name per role: whoever commands, heads or leads a group le
 }
 
 
+NAME_OF = re.compile(r"^\W*what (?:is|was|are|were) the names? of (?:the |a |an )?")
+DEPUTY = _words("deputy vice assistant")
+ROLE_REACH = 8  # words either side of the answer's name in which its role is written ("Observatory director Rami")
+
+
+def _roles(words: list[str]) -> list[str]:
+    """The roles the words give, one name per role; a deputy's is "deputy" ("deputy chief of staff" is no chief)."""
+    return [
+        "deputy" if index and words[index - 1] in DEPUTY else ROLE_STEMS.get(word, word)
+        for index, word in enumerate(words)
+        if word in ROLES
+    ]
+
+
+# "Which air force carried out the raid?": an article that says no one knows who did it answers no such question.
+ASKS_PERPETRATOR = re.compile(r"\b(?:carried out|was behind|were behind|responsible for|launched|conducted)\b", re.I)
+PERPETRATOR_UNKNOWN = re.compile(
+    r"\b(?:unclear|not (?:yet |immediately )?(?:clear|known)|unknown) (?:who|which|whose)\b", re.I
+)
+
+
 def _claim_problems(question: str, sentences: str) -> list[str]:
     if not ASKS_CLAIM.search(question):
         return []
@@ -470,16 +542,26 @@ def _claim_problems(question: str, sentences: str) -> list[str]:
     return []
 
 
-def _role_problems(question: str, evidence: Evidence) -> list[str]:
-    """The role a who-question asks about must be given in the cited sentence or beside it."""
+def _role_problems(question: str, short_answer: str, evidence: Evidence) -> list[str]:
+    """The role a who-question asks about must be given in the cited sentence or beside it; where the cited
+    sentences name the answer, next to that name ("Col Haitham Afisi former FSA deputy chief of staff ... an
+    al-Nusra leader" gives Afisi no leader's role)."""
     # the role next to the interrogative ("Who is the director of ..."), not one in a later clause ("the faction
     # led by ...", which says who the question is about)
-    interrogative, rest = re.match(r"\W*(\w*)(.*)", question.lower(), re.S).groups()
-    opening = re.split(r"\b(?:of|in|at|on|for|that|who|whose|which|when|after|during|by)\b", rest)[0]
+    # ("What is the name of the division commander whom ...": the role is the head of the named thing)
+    lowered = NAME_OF.sub("who is ", re.sub(r"-led\b", "", question.lower()), count=1)  # "US-led" names no leader
+    interrogative, rest = re.match(r"\W*(\w*)(.*)", lowered, re.S).groups()
+    if interrogative in ("where", "when", "how", "why"):
+        return []
+    opening = re.split(r"\b(?:of|in|at|on|for|that|who|whom|whose|which|when|after|during|by)\b", rest)[0]
     asked = {ROLE_STEMS.get(w, w) for w in tokens(f"{interrogative} {opening}") if w in ROLES}
     if not asked:
         return []
-    said = {ROLE_STEMS.get(w, w) for w in tokens(f"{evidence.sentences} {evidence.context}")}
+    said = set(_roles(tokens(f"{evidence.sentences} {evidence.context}")))
+    words, named = tokens(evidence.sentences), set(names(short_answer)) - set(names(question))
+    at = [i for i, w in enumerate(words) if w in named]
+    if at:
+        said = set(_roles([w for i in at for w in words[max(0, i - ROLE_REACH) : i + ROLE_REACH + 1]]))
     missing = sorted(asked - said)
     return [f"the cited sentences do not give the role asked about ({', '.join(missing)})"] if missing else []
 
@@ -533,7 +615,7 @@ def _counts(
     target = stem(noun) if noun else None
     named = set(names(text))
     for index, word in enumerate(words):
-        if word != number:
+        if word != number or _in_a_date(words, index):
             continue
         after = words[index + 1 : index + 1 + window]
         if target and not any(stem(w) == target or w in ("others", "more") for w in after):
@@ -545,6 +627,15 @@ def _counts(
         if outcome is None or found is None or found == outcome:
             return True
     return False
+
+
+def _in_a_date(words: list[str], index: int) -> bool:
+    """Whether the number at `index` is a day or a year of a date ("Thursday 6 Mar 2014", "March 6"), not a count."""
+    word = words[index]
+    if YEAR_TOKEN.fullmatch(word):
+        return True
+    near = {MONTH_ABBREVIATIONS.get(w, w) for w in words[max(0, index - 1) : index + 2]}
+    return int(word) <= 31 and bool(near & set(MONTHS)) if word.isdigit() else False
 
 
 def question_problems(question: str, evidence: Evidence) -> list[str]:
