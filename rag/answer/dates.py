@@ -72,6 +72,22 @@ def calendar_date(answer: str, published: Iterable[date]) -> date | None:
     return next(iter(named)) if len(named) == 1 else None
 
 
+def day_the_sentences_give(answer: str, sentences: str, published: Iterable[date]) -> str:
+    """For a "when" answer: the day as the cited sentences write it ("Saturday", "18 July") when the answer does not
+    quote one of theirs (the model gave the story's date, a month, or its own reckoning of a weekday) and they name
+    exactly one calendar day by every cited article's date; else the answer as it is. The day shown is then the
+    sentences' own words, and the calendar note says what date it is."""
+    written = [m.group(0) for m in (*DAY_MONTH.finditer(sentences), *RELATIVE_DAY.finditer(sentences))]
+    if not written or any(w.lower() in answer.lower() for w in written):
+        return answer
+    published = list(published)
+    named = {frozenset(days_named(sentences, day)) for day in published}
+    if len(named) != 1 or len(next(iter(named))) != 1:
+        return answer
+    explicit = [m.group(0) for m in DAY_MONTH.finditer(sentences)]
+    return (explicit or written)[0]
+
+
 def without_inferred_year(answer: str, sentences: str, published: Iterable[date]) -> str:
     """The short answer without a year that its cited sentences do not give but that is the year their day falls in
     by the publication date ("18 July 2013" for "arrested on 18 July" in a story of 19 July 2013 -> "18 July"):

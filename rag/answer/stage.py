@@ -47,6 +47,7 @@ class Verdict:
     method: str = "checked in code"
     problems: list[str] = field(default_factory=list)
     confidence: float | None = None
+    short_answer: str = ""  # set when the checks replaced the model's words with the cited sentences' own
 
 
 class AnswerStage:
@@ -78,6 +79,7 @@ class AnswerStage:
                 # and so is the story's year added to a day the sentence gives without one: worked out below instead
                 reply = Reply(reply.sources, dates.without_inferred_year(stated, cited.sentences, cited.published))
             verdict = self._checked(query, reply, sources, evidence)
+            reply = Reply(reply.sources, verdict.short_answer or reply.answer)
             answer.confidence = verdict.confidence
             if verdict.problems:
                 answer.text, answer.notice = REFUSAL, "; ".join(verdict.problems)
@@ -140,6 +142,14 @@ class AnswerStage:
                     cited, verdict.problems = numbers, []
                     verdict.method = f"checked in code (the model cited {reply.sources}; these sentences state it)"
                     break
+        if verdict.problems and reply.sources and check.question_kind(query) == "date":
+            # "When ...?" answered with the story's date or a month, from a sentence that says "on Saturday": the
+            # day as the cited sentences write it, if they name one
+            cited_text = evidence(reply.sources)
+            day = dates.day_the_sentences_give(reply.answer, cited_text.sentences, cited_text.published)
+            if day != reply.answer and not _stated_problems(day, reply.sources, evidence):
+                verdict.method = f"checked in code (the model answered {reply.answer!r}; the sentence gives the day)"
+                reply, cited, verdict.short_answer, verdict.problems = Reply(reply.sources, day), reply.sources, day, []
         if verdict.problems:
             return verdict
         keep = check.relevant(reply.answer, evidence.texts(cited))
