@@ -73,6 +73,30 @@ def test_the_combined_answer_counts_the_days_and_renumbers_the_citations():
     assert one.startswith("1 day (") and "came 1 day before the first" in one
 
 
+def test_ordering_questions_compare_the_two_checked_days_in_code():
+    before = between.parse("Did the fall of Palmyra happen before the siege of Kobane?")
+    assert before == between.DaysBetween("the fall of Palmyra", "the siege of Kobane", "before?")
+    assert before.sub_questions() == ("When was the fall of Palmyra?", "When was the siege of Kobane?")
+    clause = between.parse("Did IS attack Tal Abyad after Kurdish forces took Kobane?")
+    assert clause == between.DaysBetween("IS attack Tal Abyad", "Kurdish forces took Kobane", "after?")
+    assert clause.sub_questions() == ("When did IS attack Tal Abyad?", "When Kurdish forces took Kobane?")
+    which = between.parse("Which came first, the fall of Palmyra or the siege of Kobane?")
+    assert which == between.DaysBetween("the fall of Palmyra", "the siege of Kobane", "first")
+    assert between.parse("Did the army retake Palmyra?") is None
+    first, second = _answer("26 January 2015", None), _answer("May 31", "2016-06-01")
+    early, late = date(2015, 1, 26), date(2016, 5, 31)
+    text, citations = between.combined(before, (first, second), (early, late))
+    assert text.startswith("Yes: first the fall of Palmyra, then the siege of Kobane, 491 days later (worked out from")
+    assert [c.number for c in citations] == [1, 2]
+    assert between.combined(before, (first, second), (late, early))[0].startswith("No: first the siege of Kobane, then")
+    assert between.combined(clause, (first, second), (late, early))[0].startswith(
+        "Yes: first Kurdish forces took Kobane"
+    )
+    assert between.combined(which, (first, second), (late, early))[0].startswith("The siege of Kobane came first")
+    same, _ = between.combined(before, (first, second), (early, early))
+    assert same.startswith("No: the articles give the same day for the fall of Palmyra and the siege of Kobane")
+
+
 class _AnswersByQuestion:
     """Stands in for the LLM: a reply chosen by the question at the end of the prompt (the scripted model of
     test_answer.py gives one reply to every question)."""
