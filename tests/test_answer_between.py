@@ -162,12 +162,19 @@ def test_without_one_of_the_two_days_the_articles_do_not_say(seeds_index: Settin
         answer.notice == "the articles do not give the day of the tactical ceasefire near Jisr al-Shughur in June 2020"
     )
     assert not [e for e in events if isinstance(e, str)]
-    # a day the cited sentence does not give (the model's own) fails the checks of its part, and so the whole
-    answer, _, asked = _ask(
+    # without the first day the second is not asked for
+    answer, _, asked = _ask(seeds_index, {CEASEFIRE: ("tactical ceasefire on June 25", "June 25")})
+    assert answer.abstained and answer.notice.endswith("the Syrian air strike on Jisr al-Shughur in March 2019")
+    assert asked == [STRIKE]
+
+
+def test_a_day_the_cited_sentence_does_not_give_is_replaced_by_the_one_it_does(seeds_index: Settings):
+    # the model's own "March 9" for a sentence that says "On March 6": the sentence's day is what is shown
+    answer, _, _ = _ask(
         seeds_index, {STRIKE: ("On March 6", "March 9"), CEASEFIRE: ("tactical ceasefire on June 25", "June 25")}
     )
-    assert answer.abstained and answer.notice.endswith("the Syrian air strike on Jisr al-Shughur in March 2019")
-    assert asked == [STRIKE]  # without the first day the second is not asked for
+    assert answer.mode == "generated" and answer.text.startswith("477 days (")
+    assert "March 9" not in answer.statement and "the model answered 'March 9'" in answer.citations[0].support_method
 
 
 def test_an_after_question_whose_days_come_in_the_wrong_order_is_not_answered(seeds_index: Settings):
