@@ -63,7 +63,8 @@ def _when(event: str, after_did: bool = False) -> str:
 
 
 def parse(question: str) -> DaysBetween | None:
-    """The two events of a "how many days between A and B" (or "after A did B") question, None for any other.
+    """The two events of a "how many days between A and B" (or "after A did B"), "did A happen before / after B"
+    or "which came first, A or B" question, None for any other.
     The pair is split at the " and " an article follows ("the fall of Palmyra and the recapture of Kobane"),
     else at one a capital follows, else at the last " and "."""
     ordered = DID_BEFORE.match(question)
@@ -130,7 +131,8 @@ def combined(question: DaysBetween, parts: tuple[Answer, Answer], days: tuple[da
 
 
 def _order(question: DaysBetween, days: tuple[date, date], count: int, unit: str) -> str:
-    """The comparison, in words: "Yes: ... came 12 days before ...", "No: ...", "X came first, ..."."""
+    """The comparison, in words: "Yes: first A, then B, 12 days later", "No: first B, then A, ...", "B came first,
+    12 days before A"."""
     first, second = question.first, question.second
     if days[0] == days[1]:
         same = f"the articles give the same day for {first} and {second}"
