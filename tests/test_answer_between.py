@@ -102,6 +102,7 @@ class _AnswersByQuestion:
     test_answer.py gives one reply to every question)."""
 
     model = "scripted"
+    description = "a scripted model (test)"
 
     def __init__(self, replies: dict[str, dict]) -> None:
         self.replies = replies

@@ -198,6 +198,45 @@ def test_a_conflict_answer_shows_both_sides_and_the_disagreement_marker(
 
 @pytest.mark.slow
 @needs_browser
+def test_an_answer_from_two_articles_opens_each_cited_sentence_in_its_own_article(
+    browser: object, seeds_index: Settings
+) -> None:
+    """A two-event answer (days between a strike and a ceasefire, each day from its own article): its two markers
+    open two different articles, each with its cited sentence marked. The model is scripted (which sentences it
+    cites is not what is tested here)."""
+    from tests.test_answer_between import CEASEFIRE, CEASEFIRE_AND_STRIKE, STRIKE, _AnswersByQuestion, _number_of
+
+    model = _AnswersByQuestion({})
+    assistant = Assistant(seeds_index.model_copy(update={"min_confidence": 0.0}), llm=model)  # type: ignore[arg-type]
+    model.replies[STRIKE] = {"sources": [_number_of(assistant, STRIKE, "On March 6")], "answer": "March 6"}
+    model.replies[CEASEFIRE] = {
+        "sources": [_number_of(assistant, CEASEFIRE, "tactical ceasefire on June 25")],
+        "answer": "June 25",
+    }
+    demo = build_app(assistant)
+    try:
+        page = open_page(browser, serve(demo, "127.0.0.1", free_port(), block=False))
+        ask(page, CEASEFIRE_AND_STRIKE)
+        answer = wait_for_answers(page, 1)
+        assert answer.inner_text().startswith("477 days")
+        titles = []
+        for number, phrase in ((1, "On March 6"), (2, "tactical ceasefire on June 25")):
+            answer.locator(f'a.cite[href="#cite-0-{number}"]').first.click()
+            page.wait_for_function(
+                "p => (document.querySelector('#article-view mark#cited-sentence')?.innerText || '').includes(p)",
+                arg=phrase,
+                timeout=ANSWER_TIMEOUT_MS,
+            )
+            titles.append(page.locator("#article-view .article-title").inner_text())
+        assert titles[0] and titles[1] and titles[0] != titles[1]
+        page.context.close()
+    finally:
+        demo.close()
+        assistant.close()
+
+
+@pytest.mark.slow
+@needs_browser
 def test_endpoint_down_empty_and_long_questions(browser: object, seeds_index: Settings) -> None:
     with running_app(seeds_index.model_copy(update={"llm_api_base": DEAD_ENDPOINT})) as (url, _):
         page = open_page(browser, url)
