@@ -26,6 +26,7 @@ from rag.config import Settings
 from rag.ingest.load import InputError
 from rag.llm_server import free_port
 from rag.store import IndexStore
+from tests.test_answer_between import CEASEFIRE, CEASEFIRE_AND_STRIKE, STRIKE, _AnswersByQuestion, _number_of
 from ui import render
 from ui.app import (
     Session,
@@ -204,8 +205,6 @@ def test_an_answer_from_two_articles_opens_each_cited_sentence_in_its_own_articl
     """A two-event answer (days between a strike and a ceasefire, each day from its own article): its two markers
     open two different articles, each with its cited sentence marked. The model is scripted (which sentences it
     cites is not what is tested here)."""
-    from tests.test_answer_between import CEASEFIRE, CEASEFIRE_AND_STRIKE, STRIKE, _AnswersByQuestion, _number_of
-
     model = _AnswersByQuestion({})
     assistant = Assistant(seeds_index.model_copy(update={"min_confidence": 0.0}), llm=model)  # type: ignore[arg-type]
     model.replies[STRIKE] = {"sources": [_number_of(assistant, STRIKE, "On March 6")], "answer": "March 6"}
