@@ -298,7 +298,14 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
 
 
 @pytest.mark.parametrize(
-    ("name", "size"), [("fakes-calib", 80), ("fakes-holdout3", 40), ("fakes-holdout4", 40), ("fakes-holdout5", 40)]
+    ("name", "size"),
+    [
+        ("fakes-calib", 80),
+        ("fakes-holdout3", 40),
+        ("fakes-holdout4", 40),
+        ("fakes-holdout5", 40),
+        ("fakes-holdout6", 40),
+    ],
 )
 def test_the_calibration_and_later_holdout_sets_quote_fakes_verbatim_and_share_nothing(name: str, size: int) -> None:
     """eval/sets/fakes-calib.jsonl (dev side: for placing gates), fakes-holdout3.jsonl and fakes-holdout4.jsonl
