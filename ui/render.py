@@ -15,8 +15,8 @@ from html import escape
 from typing import Any
 
 from rag.answer import Answer, Citation
+from rag.answer.types import MARKER
 
-MARKER = re.compile(r"\[(\d+)\]")
 MODE_LABELS = {
     "extractive": "Extractive answer: the language model is unavailable, these are quoted sentences",
     "refused": "No answer",

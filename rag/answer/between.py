@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rag.answer import dates
-from rag.answer.types import Answer, Citation
+from rag.answer.types import MARKER, Answer, Citation
 
 _ASKS_DAYS = (
     r"(?:how many days|how many calendar days|how long,? in days,?|what was the number of days|"
@@ -32,7 +32,6 @@ WHICH_FIRST = re.compile(
     r"(?P<first>.+?)\s+or\s+(?P<second>.+?)\s*\??\s*$",
     re.I | re.S,
 )
-MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)

@@ -77,15 +77,14 @@ def day_the_sentences_give(answer: str, sentences: str, published: Iterable[date
     quote one of theirs (the model gave the story's date, a month, or its own reckoning of a weekday) and they name
     exactly one calendar day by every cited article's date; else the answer as it is. The day shown is then the
     sentences' own words, and the calendar note says what date it is."""
-    written = [m.group(0) for m in (*DAY_MONTH.finditer(sentences), *RELATIVE_DAY.finditer(sentences))]
+    explicit = [m.group(0) for m in DAY_MONTH.finditer(sentences)]
+    written = explicit + [m.group(0) for m in RELATIVE_DAY.finditer(sentences)]
     if not written or any(w.lower() in answer.lower() for w in written):
         return answer
-    published = list(published)
     named = {frozenset(days_named(sentences, day)) for day in published}
     if len(named) != 1 or len(next(iter(named))) != 1:
         return answer
-    explicit = [m.group(0) for m in DAY_MONTH.finditer(sentences)]
-    return (explicit or written)[0]
+    return written[0]
 
 
 def without_inferred_year(answer: str, sentences: str, published: Iterable[date]) -> str:

@@ -11,7 +11,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 AnswerMode = Literal["generated", "extractive", "refused"]
-MARKER = re.compile(r"\[\d+\]")  # a citation marker: "[2]"
+MARKER = re.compile(
+    r"\[(\d+)\]"
+)  # a citation marker, "[2]": one pattern for the answer text, its renumbering and rendering
 
 
 @dataclass
