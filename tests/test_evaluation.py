@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -248,14 +249,14 @@ def _record_texts() -> dict[str, str]:
     return texts
 
 
-@pytest.mark.parametrize("name", ["fakes", "seeds", "fakes-datediff", "fakes-ordering"])
+@pytest.mark.parametrize("name", ["fakes", "seeds", "fakes-datediff", "fakes-ordering", "fakes-conflict"])
 def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(name: str) -> None:
     """Every gold evidence and near-miss sentence is a verbatim part of the article it names; dev and holdout share
     no question; the holdout is about a third; the FA-KES set has the sizes its issue asked for."""
     dev, holdout = load_eval_set(SETS / f"{name}-dev.jsonl"), load_eval_set(SETS / f"{name}-holdout.jsonl")
     assert not {q.id for q in dev} & {q.id for q in holdout}
     assert not {q.question for q in dev} & {q.question for q in holdout}
-    assert 0.25 <= len(holdout) / len(dev + holdout) <= (0.5 if name == "fakes-ordering" else 0.42)
+    assert 0.25 <= len(holdout) / len(dev + holdout) <= (0.5 if name in ("fakes-ordering", "fakes-conflict") else 0.42)
     # a second holdout, written after the first was read (README: "Days between two events")
     extra = load_eval_set(SETS / "fakes-datediff-holdout2.jsonl") if name == "fakes-datediff" else []
     both = dev + holdout + extra
@@ -286,6 +287,17 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
             assert [list(group) for group in question.answers] in ([["yes"]], [["no"]])
             assert len({e.doc for e in question.evidence}) == 2
         assert {q.answers[0][0] for q in both if q.answerable} == {"yes", "no"}
+    elif name == "fakes-conflict":  # one event, two sources' figures, both required; articles no other set uses
+        assert all(
+            Counter(q.type for q in split) == {"conflict": 8, "numeric": 2, "unanswerable": 2}
+            for split in (dev, holdout)
+        )
+        assert all(len(group) == 2 for q in both if q.type == "conflict" for group in q.answers)
+        docs = [{item.doc for q in split for item in (*q.evidence, *q.near_miss)} for split in (dev, holdout)]
+        others = [q for path in SETS.glob("fakes-*.jsonl") if "conflict" not in path.stem for q in load_eval_set(path)]
+        assert not docs[0] & docs[1] and not (docs[0] | docs[1]) & {
+            e.doc for q in others for e in (*q.evidence, *q.near_miss)
+        }
     elif corpus == "fakes":
         assert len(both) >= 80 and count["unanswerable"] >= 20 and count["multi"] >= 12
         assert count["conflict"] >= 10 and count["numeric"] >= 12
