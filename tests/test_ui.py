@@ -397,7 +397,7 @@ def test_article_view_escapes_markup_and_marks_the_cited_offsets() -> None:
 def test_an_answer_quoting_two_sides_is_marked_sources_disagree() -> None:
     answer = Answer("q", "q", "20 killed [1]. Denied [2].", "generated", disagreeing_sides=["pro-a", "pro-b"])
     html = render.answer_html(answer, 0)
-    assert "notice-disagree" in html and "pro-a and pro-b accounts that differ" in html
+    assert "notice-disagree" in html and "accounts that differ (pro-a; pro-b)" in html
     answer.disagreeing_sides = []
     assert "notice-disagree" not in render.answer_html(answer, 0)
 

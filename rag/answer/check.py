@@ -735,6 +735,109 @@ def counterpart(sentence: Candidate, article: list) -> int | None:
     return None
 
 
+# Not another account of the same toll: one revised over time ("the toll rose to 30", "an earlier toll of 20"), a
+# total over a period ("79 killed over the last 48 hours", "37 since the offensive began"), or another event's
+# ("Separate air strikes ... killed 12", "Another seven people were killed in raids further north").
+NOT_THE_SAME_TOLL = re.compile(
+    r"\b(?:rose|risen|rising|climbed|increased|raised|raising|(?<!last )updated|revised|earlier toll|new toll|"
+    r"preliminary|initial toll|first toll|total|totaled|totalled|since|so far|in all|overall|to date|"
+    r"(?:over|in|during) the (?:last|past)|this (?:week|month|year)|separate|separately|another|elsewhere)\b",
+    re.IGNORECASE,
+)
+# An account that nobody was killed: the other side of a death toll ("the Observatory said there were no deaths").
+NO_DEATHS = re.compile(
+    r"\bno (?:one|deaths?|casualties|fatalities|victims|losses)\b(?: (?:was|were|had been) killed)?"
+    r"|\bden(?:y|ies|ied) (?:any )?(?:casualties|deaths|losses|fatalities)\b",
+    re.IGNORECASE,
+)
+SPEECH = re.compile(
+    r"\b(?:said|says|reported|reports|gave|told|confirmed|claimed|claims|claim|revealed|announced|stated|added)\b"
+)
+SPEAKER_WORDS = 10  # a speaker is named in at most this many words before the speech verb
+TIME_WORDS = {*WEEKDAYS, *MONTHS, *_words("yesterday today tonight morning afternoon evening night late early")}
+QUALIFIERS = set(_words("at least more than about some nearly almost up to over around roughly"))
+PART_OF = set(_words("including them whom"))  # "... killed, including 5 policemen", "among them 13 police officers"
+SAME_GROUP = {  # the corpus's other words for a counted group
+    "officers": ("policemen", "police"),
+    "policemen": ("officers", "police"),
+    "soldiers": ("troops", "servicemen"),
+    "troops": ("soldiers", "servicemen"),
+}
+
+
+def other_figure(question: str, sentence: str, figures: set[str]) -> str | None:
+    """The figure `sentence` gives for what a "how many were killed/injured/held" question counts when it is none of
+    `figures` (another source's toll of the same event: "at least 60 civilians" beside "38 civilians"), or its
+    account that no one was killed ("no deaths"); None when it gives no other, or revises a toll over time. Whether
+    the sentence is about the question's event is for the same gates as any answer (`question_problems`)."""
+    outcome = asked_outcome(question)
+    if question_kind(question) != "count" or outcome is None or NOT_THE_SAME_TOLL.search(sentence):
+        return None
+    denial = NO_DEATHS.search(sentence) if outcome == "killed" else None
+    if denial:
+        return denial.group(0).lower()
+    noun, whose = counted_noun(question), counted_group(question)
+    words = tokens(sentence)
+    for index, word in enumerate(words):
+        if not word.isdigit() or word.startswith("0") or word in figures or _in_a_date(words, index):
+            continue  # ("Oct 042017": a date run together)
+        # the number must be that outcome's own count ("38 civilians killed"), not one beside it ("20 killed
+        # including 13 civilians"), unless the question counts that very group ("15 died including five policemen")
+        found = _toll_outcome(words, index)
+        if index and words[index - 1] in PART_OF:  # "including 13 civilians": a part of the toll, not the toll
+            earlier = reversed(words[max(0, index - 14) : index])
+            found = next((OUTCOME_OF[w] for w in earlier if w in OUTCOME_OF), None) if noun else None
+        groups = {noun, *SAME_GROUP.get(noun or "", ())}
+        if found == outcome and any(_counts(sentence, word, group, None, whose) for group in groups):
+            return word
+    return None
+
+
+def _toll_outcome(words: list[str], index: int, reach: int = 14) -> str | None:
+    """What the number at `index` is a toll of: the outcome word just before it (over "at least", "more than"), else
+    the first one after it, read over a part of it ("20 people including 13 civilians were killed": 20 killed)
+    but not over another count ("5 killed, 15 injured")."""
+    before = index
+    while before and words[before - 1] in QUALIFIERS:  # "killed at least 60 civilians"
+        before -= 1
+    if before > 1 and words[before - 1] == "of" and words[before - 2] in OUTCOME_OF:  # "the lives of at least 32"
+        before -= 1
+    if before and words[before - 1] in OUTCOME_OF:
+        return OUTCOME_OF[words[before - 1]]
+    following = words[index + 1 : index + 1 + reach]
+    for position, word in enumerate(following):
+        if word.isdigit() and not (position and following[position - 1] in PART_OF | {"and"}):
+            return None
+        if word in OUTCOME_OF:
+            return OUTCOME_OF[word]
+    return None
+
+
+def speaker(sentence: str) -> str:
+    """Who the sentence says gives its account, in its own words ("... province a monitor said" -> "a monitor",
+    "according to SANA" -> "SANA"); "" when it names no one (or only "he", "they")."""
+    according = ACCORDING_TO.search(sentence)
+    if according:
+        return " ".join(according.group(1).split()[:SPEAKER_WORDS])
+    verbs = list(SPEECH.finditer(sentence))
+    if not verbs:
+        return ""
+    if sentence[: verbs[-1].start()].rstrip().endswith(('"', "\u201d")):  # '"... were killed" said Abdel Rahman'
+        after = re.match(r"\s*((?:(?:the|a|an) )?(?:[\w'-]+ ?){1,4})", sentence[verbs[-1].end() :])
+        return " ".join(after.group(1).split()) if after else ""
+    before = re.findall(r"[\w'-]+", sentence[: verbs[-1].start()])[-SPEAKER_WORDS:]
+    times = [i for i, w in enumerate(before) if w.lower() in TIME_WORDS or w.isdigit()]
+    before = before[times[-1] + 1 :] if times else before  # "... on Wednesday opposition activists said"
+    determiners = [i for i, w in enumerate(before) if w.lower() in ("the", "a", "an")]
+    opening = determiners.pop() if determiners else 0
+    while opening and determiners and before[opening - 1].lower() in ("at", "in", "of", "for", "from", "with"):
+        opening = determiners.pop()  # "A spokesman at the hospital said": the spokesman, not the hospital
+    words = before[opening:]
+    if not words or words[-1].lower() in ("he", "she", "it", "they", "we", "i", "who", "which", "that"):
+        return ""
+    return " ".join(words)
+
+
 def disagreeing_sides(quoted: list[str]) -> list[str]:
     """The sides ("pro-government", "pro-opposition") whose own accounts the quoted sentences give, when there are
     two or more: the answer then reports a dispute, not a fact, and is marked so."""

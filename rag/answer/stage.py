@@ -36,6 +36,7 @@ from rag.store import IndexStore
 
 REFUSAL = "The articles do not say."
 EXTRACTIVE_SENTENCES = 3
+MAX_OTHER_FIGURES = 2  # other sources' tolls quoted beside the answer's
 
 
 @dataclass
@@ -88,12 +89,24 @@ class AnswerStage:
                 return
             answer.mode, answer.short_answer = "generated", reply.answer.rstrip(" .;:")
             quotes = [self._quote(answer, n, s, verdict.method, sources) for n, s in verdict.quoted.items()]
-            answer.text = f"{answer.short_answer}{_calendar_note(query, answer.short_answer, evidence, verdict)}: "
-            answer.text += " ".join(quotes)
+            others = self._other_figures(query, answer.short_answer, list(verdict.quoted), sources, ranked, evidence)
+            sides: list[str] = []
+            if others:  # one toll given as the fact would be one side's account
+                sides = [self._side(sources.sentences[next(iter(verdict.quoted)) - 1])]
+                answer.text = f"The sources give different figures. {answer.short_answer} ({sides[0]}): "
+                answer.text += " ".join(quotes)
+                for number, figure in others:
+                    quote = self._quote(answer, number, 1.0, "checked in code: another source's figure", sources)
+                    sides.append(self._side(sources.sentences[number - 1]))
+                    answer.text += f" {figure} ({sides[-1]}): {quote}"
+            else:
+                answer.text = f"{answer.short_answer}{_calendar_note(query, answer.short_answer, evidence, verdict)}: "
+                answer.text += " ".join(quotes)
             for number in self._other_sides(list(verdict.quoted), sources):
                 quote = self._quote(answer, number, 1.0, "quoted: the other side's account", sources)
                 answer.text += f" The same article also reports: {quote}"
-            answer.disagreeing_sides = check.disagreeing_sides([c.text for c in answer.citations])
+            quoted = [c.text for c in answer.citations]
+            answer.disagreeing_sides = list(dict.fromkeys(sides)) or check.disagreeing_sides(quoted)
         yield answer.text
 
     def warm_up(self, llm: LLMClient) -> None:
@@ -202,6 +215,70 @@ class AnswerStage:
                 numbers[article[index]["id"]] = len(sources.sentences)
             found.append(numbers[article[index]["id"]])
         return found
+
+    def _other_figures(
+        self,
+        query: str,
+        short_answer: str,
+        quoted: list[int],
+        sources: NumberedSources,
+        ranked: list[rank.Candidate],
+        evidence: _EvidenceReader,
+    ) -> list[tuple[int, str]]:
+        """Other sources' figures for the toll the answer gives ("at least 60" beside "38"), each from a sentence
+        that passes the gates any answer must (similarity, the question's place and date, a count of what was
+        asked), as (sentence number, figure); added to `sources` when the model was not shown them. Giving one
+        side's toll as the fact is how conflict questions were answered wrongly."""
+        figures = set(check.numbers(short_answer))
+        if not figures or check.question_kind(query) != "count":
+            return []
+        cited = [sources.sentences[n - 1] for n in quoted]
+        taken = {c.sentence_id for c in cited}
+        numbers = {c.sentence_id: n for n, c in enumerate(sources.sentences, start=1)}
+        found: list[tuple[int, str]] = []
+        for candidate in ranked:
+            if len(found) == MAX_OTHER_FIGURES:
+                break
+            if candidate.sentence_id in taken or candidate.similarity < self.settings.min_confidence:
+                continue
+            figure = check.other_figure(query, candidate.text, figures)
+            if figure is None or not self._another_account(candidate, cited):
+                continue
+            number = numbers.get(candidate.sentence_id)
+            if number is None:
+                sources.sentences.append(candidate)
+                number = len(sources.sentences)
+            stated = evidence([number], whole_articles=True)
+            problems = check.question_problems(query, stated)
+            if figure.isdigit():
+                problems += check.answer_problems(query, figure, stated)
+            if problems:
+                if candidate.sentence_id not in numbers:
+                    sources.sentences.pop()
+                continue
+            numbers[candidate.sentence_id] = number
+            taken.add(candidate.sentence_id)
+            figures.add(figure)
+            found.append((number, figure))
+        return found
+
+    def _another_account(self, candidate: rank.Candidate, cited: list[rank.Candidate]) -> bool:
+        """Whether a sentence is another source's account than the cited ones: from another article, or in the same
+        article attributed to someone else ("SANA gave a toll of at least 12" beside "the Observatory said 20")."""
+        same = [c for c in cited if c.article_id == candidate.article_id]
+        if not same:
+            return True
+        who = check.speaker(candidate.text).lower()
+        return bool(who) and all(who != check.speaker(c.text).lower() for c in same)
+
+    def _side(self, candidate: rank.Candidate) -> str:
+        """Who gives a sentence's figure: the speaker it names, else its article's source."""
+        who = check.speaker(candidate.text)
+        if who:
+            return who
+        with self._lock:
+            article = self.store.article(candidate.article_id)
+        return str((article or {}).get("source") or "another article")
 
     def _citation(self, number: int, candidate: rank.Candidate, support: float, method: str) -> Citation:
         with self._lock:

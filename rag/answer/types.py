@@ -107,7 +107,7 @@ class Answer:
         """The "sources disagree" note for the reader ("" when the answer quotes no two sides' accounts)."""
         if not self.disagreeing_sides:
             return ""
-        return f"It quotes {' and '.join(self.disagreeing_sides)} accounts that differ; neither is confirmed here."
+        return f"It quotes accounts that differ ({'; '.join(self.disagreeing_sides)}); neither is confirmed here."
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -1,0 +1,141 @@
+"""Conflicting tolls: an answer that gives one source's figure for an event that other sources count differently
+quotes those too, each with who gives it and its own citation, and is marked "sources disagree". Unit tests of the
+rules, and the whole path on a small index with a scripted model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.answer import check
+from rag.assistant import Assistant
+from rag.config import Settings
+from rag.ingest.pipeline import ingest
+from tests.test_answer import NO_GATE, _ScriptedModel
+
+EUPHRATES = (
+    "How many civilians were killed when Russian jets hit people crossing the Euphrates River in Deir Ezzor province "
+    "on Wednesday?"
+)
+
+
+def test_another_sources_toll_of_the_asked_outcome_is_found():
+    question = "How many people were killed in the air strikes on Raqqa?"
+    assert check.other_figure(question, "A militant website said 10 people were killed in Raqqa.", {"22"}) == "10"
+    assert check.other_figure(question, "At least 22 people were killed in Raqqa a monitor said.", {"22"}) is None
+    # a number beside the toll is no toll ("including 13 civilians"), nor is a count of the wounded
+    assert check.other_figure(question, "At least 20 people were killed including 13 civilians.", {"20"}) is None
+    assert check.other_figure(question, "Raqqa activists said 30 people were wounded.", {"22"}) is None
+    # unless the question counts that group: "15 died including five policemen" gives 5 policemen
+    police = "How many police officers died in the attack on the Midan police station?"
+    assert check.other_figure(police, "Sputnik said 15 people died including five policemen.", {"13"}) == "5"
+    # an account that no one died is the other side of a death toll
+    hospital = "How many people were killed when an air strike hit the hospital in Kafr Takharim?"
+    denial = "The Observatory said there were no deaths from the hospital strike."
+    assert check.other_figure(hospital, denial, {"14"}) == "no deaths"
+    # a toll revised over time is one account, a total over a period or another event's toll is no other account of
+    # this one, and a question that is no count has no toll
+    assert check.other_figure(question, "The death toll in Raqqa rose to 30 on Monday.", {"22"}) is None
+    assert (
+        check.other_figure(question, "At least 79 people were killed in Raqqa over the last 48 hours.", set()) is None
+    )
+    assert (
+        check.other_figure(question, "A total of 37 people have been killed since the offensive began.", set()) is None
+    )
+    assert check.other_figure(question, "Separate air strikes near Raqqa killed at least 12 people.", set()) is None
+    assert check.other_figure(question, "Last updated at Oct 042017 A strike killed 38 people in Raqqa.", set()) == "38"
+    # the toll read over a part of it: 20, not the 13 civilians among them
+    toll = "At least 20 people including 13 civilians were killed and over 30 people were wounded."
+    assert check.other_figure("What death toll was given for the bombings?", toll, set()) == "20"
+    assert check.other_figure("Who bombed Raqqa?", "A website said 10 people were killed.", {"22"}) is None
+
+
+def test_the_speaker_is_read_from_the_sentence_in_its_own_words():
+    assert check.speaker("... in eastern Deir Ezzor province a monitor said.") == "a monitor"
+    assert check.speaker("SANA gave a toll of at least 12 dead and 55 wounded.") == "SANA"
+    assert check.speaker("12 were killed, according to the state news agency.") == "the state news agency"
+    assert (
+        check.speaker("A spokesman at the hospital in Kafr Takharim said an air strike hit its courtyard.")
+        == "A spokesman at the hospital in Kafr Takharim"
+    )
+    assert check.speaker('"At least 36 people were killed" he said.') == ""
+    assert check.speaker('"Eleven regime fighters were killed in the attack" said Abdel Rahman.') == "Abdel Rahman"
+    assert (
+        check.speaker("... trying to cross the river on Wednesday opposition activists said.") == "opposition activists"
+    )
+    assert check.speaker("Seven civilians were killed in Tal Abyad.") == ""
+
+
+ARTICLES = [
+    (
+        "a1",
+        "Monitor Daily",
+        "Russian strike kills civilians at the Euphrates",
+        "A Russian air strike killed 38 civilians on Wednesday as they tried to cross the Euphrates River in Deir "
+        "Ezzor province a monitor said. The boats were hit near the eastern bank.",
+    ),
+    (
+        "a2",
+        "Wire Service",
+        "Jets hit families fleeing across the Euphrates",
+        "Military jets believed to be Russian killed at least 60 civilians trying to cross the Euphrates River in "
+        "Deir Ezzor province on Wednesday opposition activists said. Families had gathered at the crossing at dawn.",
+    ),
+    (
+        "a3",
+        "Wire Service",
+        "Strike in Idlib market",
+        "An air strike killed 12 civilians in a market in Idlib province on Wednesday activists said. Shops burned.",
+    ),
+    (
+        "a4",
+        "Evening Post",
+        "Euphrates crossing toll revised",
+        "The toll from the Russian strike on civilians crossing the Euphrates River in Deir Ezzor province on "
+        "Wednesday rose to 45 on Thursday. Rescuers kept searching the river.",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def conflict_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    folder = tmp_path_factory.mktemp("conflicts")
+    export = folder / "articles.jsonl"
+    rows = [{"id": i, "source": s, "title": t, "text": x, "date": "2017-10-05"} for i, s, t, x in ARTICLES]
+    export.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    settings = Settings(index_dir=folder / "index", **NO_GATE)
+    ingest([export], settings, progress=False)
+    return settings
+
+
+def _asked(settings: Settings, question: str, short_answer: str):
+    model = _ScriptedModel(json.dumps({"sources": [1], "answer": short_answer}))
+    assistant = Assistant(settings, llm=model)  # type: ignore[arg-type]
+    try:
+        return assistant.ask(question)
+    finally:
+        assistant.store.close()
+
+
+def test_an_answer_with_one_sources_toll_quotes_the_others_and_says_the_sources_disagree(conflict_index: Settings):
+    answer = _asked(conflict_index, EUPHRATES, "38")
+    assert answer.mode == "generated", answer.notice
+    assert answer.text.startswith("The sources give different figures. 38 (a monitor): ")
+    assert " 60 (opposition activists): " in answer.text, answer.text
+    # the Idlib strike is another event (its article names neither the Euphrates nor Deir Ezzor), the revised toll
+    # is the same account updated: neither is quoted
+    assert "12" not in answer.statement and "45" not in answer.statement
+    assert [c.source for c in answer.citations] == ["Monitor Daily", "Wire Service"]  # two articles
+    assert answer.disagreeing_sides == ["a monitor", "opposition activists"]
+    assert "neither is confirmed" in answer.disagreement
+    for citation in answer.citations:  # each figure is bound to the sentence that gives it
+        assert f"“{citation.text}” [{citation.number}]" in answer.text
+
+
+def test_a_toll_no_other_source_contradicts_is_given_alone(conflict_index: Settings):
+    idlib = "How many civilians were killed in the market in Idlib province on Wednesday?"
+    answer = _asked(conflict_index, idlib, "12")
+    assert answer.mode == "generated", answer.notice
+    assert answer.text.startswith("12: ") and answer.disagreeing_sides == []
+    assert [c.title for c in answer.citations] == ["Strike in Idlib market"]
