@@ -765,32 +765,35 @@ SAME_GROUP = {  # the corpus's other words for a counted group
 }
 
 
-def other_figure(question: str, sentence: str, figures: set[str]) -> str | None:
-    """The figure `sentence` gives for what a "how many were killed/injured/held" question counts when it is none of
-    `figures` (another source's toll of the same event: "at least 60 civilians" beside "38 civilians"), or its
-    account that no one was killed ("no deaths"); None when it gives no other, or revises a toll over time. Whether
-    the sentence is about the question's event is for the same gates as any answer (`question_problems`)."""
+def tolls(question: str, sentence: str) -> list[str]:
+    """The figures `sentence` gives for what a "how many were killed/injured/held" question counts, read strictly:
+    each number that is that outcome's own count and counts the asked group ("38 civilians killed", "killed at
+    least 60", "the lives of at least 32"), or the account that no one was killed ("no deaths"). None when the
+    sentence revises a toll over time, totals a period, or is about another event, or the question counts nothing.
+    A sentence that gives another toll than the answer's is another source's account of it; whether it is about
+    the question's event is for the same gates as any answer (`question_problems`)."""
     outcome = asked_outcome(question)
     if question_kind(question) != "count" or outcome is None or NOT_THE_SAME_TOLL.search(sentence):
-        return None
+        return []
     denial = NO_DEATHS.search(sentence) if outcome == "killed" else None
     if denial:
-        return denial.group(0).lower()
+        return [denial.group(0).lower()]
     noun, whose = counted_noun(question), counted_group(question)
+    groups = {noun, *SAME_GROUP.get(noun or "", ())}
     words = tokens(sentence)
+    found = []
     for index, word in enumerate(words):
-        if not word.isdigit() or word.startswith("0") or word in figures or _in_a_date(words, index):
+        if not word.isdigit() or word.startswith("0") or _in_a_date(words, index):
             continue  # ("Oct 042017": a date run together)
         # the number must be that outcome's own count ("38 civilians killed"), not one beside it ("20 killed
         # including 13 civilians"), unless the question counts that very group ("15 died including five policemen")
-        found = _toll_outcome(words, index)
-        if index and words[index - 1] in PART_OF:  # "including 13 civilians": a part of the toll, not the toll
+        counts = _toll_outcome(words, index)
+        if index and words[index - 1] in PART_OF:
             earlier = reversed(words[max(0, index - 14) : index])
-            found = next((OUTCOME_OF[w] for w in earlier if w in OUTCOME_OF), None) if noun else None
-        groups = {noun, *SAME_GROUP.get(noun or "", ())}
-        if found == outcome and any(_counts(sentence, word, group, None, whose) for group in groups):
-            return word
-    return None
+            counts = next((OUTCOME_OF[w] for w in earlier if w in OUTCOME_OF), None) if noun else None
+        if counts == outcome and any(_counts(sentence, word, group, None, whose) for group in groups):
+            found.append(word)
+    return list(dict.fromkeys(found))
 
 
 def _toll_outcome(words: list[str], index: int, reach: int = 14) -> str | None:
@@ -817,8 +820,9 @@ def speaker(sentence: str) -> str:
     """Who the sentence says gives its account, in its own words ("... province a monitor said" -> "a monitor",
     "according to SANA" -> "SANA"); "" when it names no one (or only "he", "they")."""
     according = ACCORDING_TO.search(sentence)
-    if according:
-        return " ".join(according.group(1).split()[:SPEAKER_WORDS])
+    if according:  # up to where a clause starts ("according to report ISIS has executed ...": none named)
+        who = re.split(r"\b(?:has|have|had|is|was|were|said|says)\b", according.group(1))[0].split()
+        return " ".join(who) if who == according.group(1).split() and len(who) <= SPEAKER_WORDS else ""
     verbs = list(SPEECH.finditer(sentence))
     if not verbs:
         return ""

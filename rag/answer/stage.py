@@ -227,12 +227,15 @@ class AnswerStage:
     ) -> list[tuple[int, str]]:
         """Other sources' figures for the toll the answer gives ("at least 60" beside "38"), each from a sentence
         that passes the gates any answer must (similarity, the question's place and date, a count of what was
-        asked), as (sentence number, figure); added to `sources` when the model was not shown them. Giving one
-        side's toll as the fact is how conflict questions were answered wrongly."""
+        asked), as (sentence number, figure); added to `sources` when the model was not shown them. None unless the
+        answer's own figure is read as that toll in its sentence too (`check.tolls`). Giving one side's toll as the
+        fact is how conflict questions were answered wrongly."""
         figures = set(check.numbers(short_answer))
         if not figures or check.question_kind(query) != "count":
             return []
         cited = [sources.sentences[n - 1] for n in quoted]
+        if not figures & {toll for c in cited for toll in check.tolls(query, c.text)}:
+            return []  # the answer's own figure is not read as that toll: no other source's is set beside it
         taken = {c.sentence_id for c in cited}
         numbers = {c.sentence_id: n for n, c in enumerate(sources.sentences, start=1)}
         found: list[tuple[int, str]] = []
@@ -241,7 +244,7 @@ class AnswerStage:
                 break
             if candidate.sentence_id in taken or candidate.similarity < self.settings.min_confidence:
                 continue
-            figure = check.other_figure(query, candidate.text, figures)
+            figure = next((toll for toll in check.tolls(query, candidate.text) if toll not in figures), None)
             if figure is None or not self._another_account(candidate, cited):
                 continue
             number = numbers.get(candidate.sentence_id)
@@ -278,7 +281,7 @@ class AnswerStage:
             return who
         with self._lock:
             article = self.store.article(candidate.article_id)
-        return str((article or {}).get("source") or "another article")
+        return str(article["source"] or "another article") if article else "another article"
 
     def _citation(self, number: int, candidate: rank.Candidate, support: float, method: str) -> Citation:
         with self._lock:
