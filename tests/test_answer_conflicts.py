@@ -39,6 +39,7 @@ def test_a_toll_is_read_strictly_as_the_count_of_the_asked_outcome():
         "At least 79 people were killed in Raqqa over the last 48 hours.",
         "A total of 37 people have been killed since the offensive began.",
         "Separate air strikes near Raqqa killed at least 12 people.",
+        "Five more people were killed in the town of Sabqa.",
     ):
         assert check.tolls(question, other) == [], other
     assert check.tolls("Who bombed Raqqa?", "A website said 10 people were killed.") == []

@@ -785,6 +785,8 @@ def tolls(question: str, sentence: str) -> list[str]:
     for index, word in enumerate(words):
         if not word.isdigit() or word.startswith("0") or _in_a_date(words, index):
             continue  # ("Oct 042017": a date run together)
+        if words[index + 1 : index + 2] in (["more"], ["others"], ["other"]):
+            continue  # "Five more civilians were killed in Sabqa": a toll beside this one, not of it
         # the number must be that outcome's own count ("38 civilians killed"), not one beside it ("20 killed
         # including 13 civilians"), unless the question counts that very group ("15 died including five policemen")
         counts = _toll_outcome(words, index)
