@@ -768,7 +768,7 @@ SAME_GROUP = {  # the corpus's other words for a counted group
 def tolls(question: str, sentence: str) -> list[str]:
     """The figures `sentence` gives for what a "how many were killed/injured/held" question counts, read strictly:
     each number that is that outcome's own count and counts the asked group ("38 civilians killed", "killed at
-    least 60", "the lives of at least 32"), or the account that no one was killed ("no deaths"). None when the
+    least 60", "the lives of at least 32"), or the account that no one was killed ("no deaths"). Empty when the
     sentence revises a toll over time, totals a period, or is about another event, or the question counts nothing.
     A sentence that gives another toll than the answer's is another source's account of it; whether it is about
     the question's event is for the same gates as any answer (`question_problems`)."""
