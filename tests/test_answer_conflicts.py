@@ -5,6 +5,7 @@ rules, and the whole path on a small index with a scripted model."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -100,15 +101,19 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def conflict_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    folder = tmp_path_factory.mktemp("conflicts")
+def conflict_index(folder: Path) -> Settings:
+    """The four articles ingested into an index under `folder` (no similarity gate: the rules are under test)."""
     export = folder / "articles.jsonl"
     rows = [{"id": i, "source": s, "title": t, "text": x, "date": "2017-10-05"} for i, s, t, x in ARTICLES]
     export.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     settings = Settings(index_dir=folder / "index", **NO_GATE)
     ingest([export], settings, progress=False)
     return settings
+
+
+@pytest.fixture(scope="module")
+def conflicts(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return conflict_index(tmp_path_factory.mktemp("conflicts"))
 
 
 def _asked(settings: Settings, question: str, short_answer: str):
@@ -120,8 +125,8 @@ def _asked(settings: Settings, question: str, short_answer: str):
         assistant.store.close()
 
 
-def test_an_answer_with_one_sources_toll_quotes_the_others_and_says_the_sources_disagree(conflict_index: Settings):
-    answer = _asked(conflict_index, EUPHRATES, "38")
+def test_an_answer_with_one_sources_toll_quotes_the_others_and_says_the_sources_disagree(conflicts: Settings):
+    answer = _asked(conflicts, EUPHRATES, "38")
     assert answer.mode == "generated", answer.notice
     assert answer.text.startswith("The sources give different figures. 38 (a monitor): ")
     assert " 60 (Wire Service): " in answer.text, answer.text  # no speaker named: the article's source
@@ -135,9 +140,9 @@ def test_an_answer_with_one_sources_toll_quotes_the_others_and_says_the_sources_
         assert f"“{citation.text}” [{citation.number}]" in answer.text
 
 
-def test_a_toll_no_other_source_contradicts_is_given_alone(conflict_index: Settings):
+def test_a_toll_no_other_source_contradicts_is_given_alone(conflicts: Settings):
     idlib = "How many civilians were killed in the market in Idlib province on Wednesday?"
-    answer = _asked(conflict_index, idlib, "12")
+    answer = _asked(conflicts, idlib, "12")
     assert answer.mode == "generated", answer.notice
     assert answer.text.startswith("12: ") and answer.disagreeing_sides == []
     assert [c.title for c in answer.citations] == ["Strike in Idlib market"]

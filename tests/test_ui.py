@@ -27,6 +27,7 @@ from rag.ingest.load import InputError
 from rag.llm_server import free_port
 from rag.store import IndexStore
 from tests.test_answer_between import CEASEFIRE, CEASEFIRE_AND_STRIKE, STRIKE, _AnswersByQuestion, _number_of
+from tests.test_answer_conflicts import EUPHRATES, conflict_index
 from ui import render
 from ui.app import (
     Session,
@@ -190,7 +191,7 @@ def test_a_conflict_answer_shows_both_sides_and_the_disagreement_marker(
         assert "pro-government sources" in text and "pro-opposition sources" in text
         assert answer.locator("a.cite").count() >= 2
         marker = page.locator("#chat .notice-disagree")
-        assert marker.count() == 1 and "pro-government and pro-opposition" in marker.inner_text()
+        assert marker.count() == 1 and "(pro-government; pro-opposition)" in marker.inner_text()
         ask(page, JAYSH)  # a plain fact: no marker on its answer
         wait_for_answers(page, 2)
         assert page.locator("#chat .notice-disagree").count() == 1
@@ -220,6 +221,41 @@ def test_an_answer_from_two_articles_opens_each_cited_sentence_in_its_own_articl
         assert answer.inner_text().startswith("477 days")
         titles = []
         for number, phrase in ((1, "On March 6"), (2, "tactical ceasefire on June 25")):
+            answer.locator(f'a.cite[href="#cite-0-{number}"]').first.click()
+            page.wait_for_function(
+                "p => (document.querySelector('#article-view mark#cited-sentence')?.innerText || '').includes(p)",
+                arg=phrase,
+                timeout=ANSWER_TIMEOUT_MS,
+            )
+            titles.append(page.locator("#article-view .article-title").inner_text())
+        assert titles[0] and titles[1] and titles[0] != titles[1]
+        page.context.close()
+    finally:
+        demo.close()
+        assistant.close()
+
+
+@pytest.mark.slow
+@needs_browser
+def test_two_sources_tolls_open_their_own_articles_under_the_disagreement_marker(
+    browser: object, tmp_path: Path
+) -> None:
+    """An answer giving one source's toll shows the other source's beside it, under "Sources disagree", and its
+    markers [1] and [2] open the two articles, each with the sentence that gives its figure marked. The model is
+    scripted (it names the first toll); the second is found by code."""
+    settings = conflict_index(tmp_path)
+    model = _AnswersByQuestion({EUPHRATES: {"sources": [1], "answer": "38"}})
+    assistant = Assistant(settings, llm=model)  # type: ignore[arg-type]
+    demo = build_app(assistant)
+    try:
+        page = open_page(browser, serve(demo, "127.0.0.1", free_port(), block=False))
+        ask(page, EUPHRATES)
+        answer = wait_for_answers(page, 1)
+        assert answer.inner_text().startswith("The sources give different figures. 38 (a monitor)")
+        marker = page.locator("#chat .notice-disagree")
+        assert marker.count() == 1 and "(a monitor; Wire Service)" in marker.inner_text()
+        titles = []
+        for number, phrase in ((1, "killed 38 civilians"), (2, "killed at least 60 civilians")):
             answer.locator(f'a.cite[href="#cite-0-{number}"]').first.click()
             page.wait_for_function(
                 "p => (document.querySelector('#article-view mark#cited-sentence')?.innerText || '').includes(p)",
