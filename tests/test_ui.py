@@ -198,6 +198,34 @@ def test_a_conflict_answer_shows_both_sides_and_the_disagreement_marker(
         page.context.close()
 
 
+@contextmanager
+def _serving(browser: object, assistant: Assistant) -> Iterator[object]:
+    """The app over `assistant` (a scripted model's) in a page of its own; both closed after."""
+    demo = build_app(assistant)
+    try:
+        page = open_page(browser, serve(demo, "127.0.0.1", free_port(), block=False))
+        yield page
+        page.context.close()  # type: ignore[attr-defined]
+    finally:
+        demo.close()
+        assistant.close()
+
+
+def _titles_of_cited_articles(page: object, answer: object, phrases: tuple[str, ...]) -> list[str]:
+    """Clicks markers [1], [2], ... of the first answer in turn; each must open the article view with a marked
+    sentence containing its phrase. The titles of the articles opened."""
+    titles = []
+    for number, phrase in enumerate(phrases, start=1):
+        answer.locator(f'a.cite[href="#cite-0-{number}"]').first.click()  # type: ignore[attr-defined]
+        page.wait_for_function(  # type: ignore[attr-defined]
+            "p => (document.querySelector('#article-view mark#cited-sentence')?.innerText || '').includes(p)",
+            arg=phrase,
+            timeout=ANSWER_TIMEOUT_MS,
+        )
+        titles.append(page.locator("#article-view .article-title").inner_text())  # type: ignore[attr-defined]
+    return titles
+
+
 @pytest.mark.slow
 @needs_browser
 def test_an_answer_from_two_articles_opens_each_cited_sentence_in_its_own_article(
@@ -213,26 +241,12 @@ def test_an_answer_from_two_articles_opens_each_cited_sentence_in_its_own_articl
         "sources": [_number_of(assistant, CEASEFIRE, "tactical ceasefire on June 25")],
         "answer": "June 25",
     }
-    demo = build_app(assistant)
-    try:
-        page = open_page(browser, serve(demo, "127.0.0.1", free_port(), block=False))
+    with _serving(browser, assistant) as page:
         ask(page, CEASEFIRE_AND_STRIKE)
         answer = wait_for_answers(page, 1)
         assert answer.inner_text().startswith("477 days")
-        titles = []
-        for number, phrase in ((1, "On March 6"), (2, "tactical ceasefire on June 25")):
-            answer.locator(f'a.cite[href="#cite-0-{number}"]').first.click()
-            page.wait_for_function(
-                "p => (document.querySelector('#article-view mark#cited-sentence')?.innerText || '').includes(p)",
-                arg=phrase,
-                timeout=ANSWER_TIMEOUT_MS,
-            )
-            titles.append(page.locator("#article-view .article-title").inner_text())
+        titles = _titles_of_cited_articles(page, answer, ("On March 6", "tactical ceasefire on June 25"))
         assert titles[0] and titles[1] and titles[0] != titles[1]
-        page.context.close()
-    finally:
-        demo.close()
-        assistant.close()
 
 
 @pytest.mark.slow
@@ -246,28 +260,14 @@ def test_two_sources_tolls_open_their_own_articles_under_the_disagreement_marker
     settings = conflict_index(tmp_path)
     model = _AnswersByQuestion({EUPHRATES: {"sources": [1], "answer": "38"}})
     assistant = Assistant(settings, llm=model)  # type: ignore[arg-type]
-    demo = build_app(assistant)
-    try:
-        page = open_page(browser, serve(demo, "127.0.0.1", free_port(), block=False))
+    with _serving(browser, assistant) as page:
         ask(page, EUPHRATES)
         answer = wait_for_answers(page, 1)
         assert answer.inner_text().startswith("The sources give different figures. 38 (a monitor)")
         marker = page.locator("#chat .notice-disagree")
         assert marker.count() == 1 and "(a monitor; Wire Service)" in marker.inner_text()
-        titles = []
-        for number, phrase in ((1, "killed 38 civilians"), (2, "killed at least 60 civilians")):
-            answer.locator(f'a.cite[href="#cite-0-{number}"]').first.click()
-            page.wait_for_function(
-                "p => (document.querySelector('#article-view mark#cited-sentence')?.innerText || '').includes(p)",
-                arg=phrase,
-                timeout=ANSWER_TIMEOUT_MS,
-            )
-            titles.append(page.locator("#article-view .article-title").inner_text())
+        titles = _titles_of_cited_articles(page, answer, ("killed 38 civilians", "killed at least 60 civilians"))
         assert titles[0] and titles[1] and titles[0] != titles[1]
-        page.context.close()
-    finally:
-        demo.close()
-        assistant.close()
 
 
 @pytest.mark.slow
