@@ -92,12 +92,12 @@ class AnswerStage:
             others = self._other_figures(query, answer.short_answer, list(verdict.quoted), sources, ranked, evidence)
             sides: list[str] = []
             if others:  # one toll given as the fact would be one side's account
-                sides = [self._side(sources.sentences[next(iter(verdict.quoted)) - 1])]
+                sides = [_side(answer.citations[0])]
                 answer.text = f"The sources give different figures. {answer.short_answer} ({sides[0]}): "
                 answer.text += " ".join(quotes)
                 for number, figure in others:
                     quote = self._quote(answer, number, 1.0, "checked in code: another source's figure", sources)
-                    sides.append(self._side(sources.sentences[number - 1]))
+                    sides.append(_side(answer.citations[-1]))
                     answer.text += f" {figure} ({sides[-1]}): {quote}"
             else:
                 answer.text = f"{answer.short_answer}{_calendar_note(query, answer.short_answer, evidence, verdict)}: "
@@ -231,11 +231,9 @@ class AnswerStage:
         answer's own figure is read as that toll in its sentence too (`check.tolls`). Giving one side's toll as the
         fact is how conflict questions were answered wrongly."""
         figures = set(check.numbers(short_answer))
-        if not figures or check.question_kind(query) != "count":
-            return []
         cited = [sources.sentences[n - 1] for n in quoted]
         if not figures & {toll for c in cited for toll in check.tolls(query, c.text)}:
-            return []  # the answer's own figure is not read as that toll: no other source's is set beside it
+            return []  # not a toll question, or the answer's own figure is not read as that toll
         taken = {c.sentence_id for c in cited}
         numbers = {c.sentence_id: n for n, c in enumerate(sources.sentences, start=1)}
         found: list[tuple[int, str]] = []
@@ -247,22 +245,18 @@ class AnswerStage:
             figure = next((toll for toll in check.tolls(query, candidate.text) if toll not in figures), None)
             if figure is None or not self._another_account(candidate, cited):
                 continue
-            number = numbers.get(candidate.sentence_id)
-            if number is None:
-                sources.sentences.append(candidate)
-                number = len(sources.sentences)
-            stated = evidence([number], whole_articles=True)
+            stated = evidence.of([candidate], whole_articles=True)
             problems = check.question_problems(query, stated)
             if figure.isdigit():
                 problems += check.answer_problems(query, figure, stated)
             if problems:
-                if candidate.sentence_id not in numbers:
-                    sources.sentences.pop()
                 continue
-            numbers[candidate.sentence_id] = number
+            if candidate.sentence_id not in numbers:
+                sources.sentences.append(candidate)
+                numbers[candidate.sentence_id] = len(sources.sentences)
             taken.add(candidate.sentence_id)
             figures.add(figure)
-            found.append((number, figure))
+            found.append((numbers[candidate.sentence_id], figure))
         return found
 
     def _another_account(self, candidate: rank.Candidate, cited: list[rank.Candidate]) -> bool:
@@ -273,15 +267,6 @@ class AnswerStage:
             return True
         who = check.speaker(candidate.text).lower()
         return bool(who) and all(who != check.speaker(c.text).lower() for c in same)
-
-    def _side(self, candidate: rank.Candidate) -> str:
-        """Who gives a sentence's figure: the speaker it names, else its article's source."""
-        who = check.speaker(candidate.text)
-        if who:
-            return who
-        with self._lock:
-            article = self.store.article(candidate.article_id)
-        return str(article["source"] or "another article") if article else "another article"
 
     def _citation(self, number: int, candidate: rank.Candidate, support: float, method: str) -> Citation:
         with self._lock:
@@ -304,6 +289,11 @@ class AnswerStage:
             support=round(support, 4),
             support_method=method,
         )
+
+
+def _side(citation: Citation) -> str:
+    """Who gives a cited sentence's figure: the speaker it names, else its article's source."""
+    return check.speaker(citation.text) or citation.source or "another article"
 
 
 def _calendar_note(query: str, short_answer: str, evidence: _EvidenceReader, verdict: Verdict) -> str:
@@ -341,7 +331,10 @@ class _EvidenceReader:
     def __call__(self, numbers: list[int], whole_articles: bool = False, strict: bool = False) -> Evidence:
         """`strict`: the cited sentences alone, no neighbours or titles (the short answer must be in what is
         quoted); `whole_articles`: with the cited articles' full text (what the question is about)."""
-        cited = [self.sources.sentences[n - 1] for n in dict.fromkeys(numbers)]
+        return self.of([self.sources.sentences[n - 1] for n in dict.fromkeys(numbers)], whole_articles, strict)
+
+    def of(self, cited: list[rank.Candidate], whole_articles: bool = False, strict: bool = False) -> Evidence:
+        """The same for candidate sentences themselves, numbered or not."""
         if strict:
             return Evidence(" ".join(c.text for c in cited), "")
         articles = list(dict.fromkeys(c.article_id for c in cited))
