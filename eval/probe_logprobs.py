@@ -61,7 +61,7 @@ def answer_tokens(tokens: list[tuple[str, float]]) -> list[tuple[str, float]]:
 
 
 def probe(sets: list[Path], index: Path) -> list[dict]:
-    settings = load_settings(index_dir=index, min_confidence=0.0)
+    settings = load_settings(index_dir=index, min_confidence=0.0, llm_logprobs=True)  # answers with logprobs
     llm = LoggingLLM(settings)
     assistant = Assistant(settings, llm=llm)
     rows = []

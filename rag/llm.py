@@ -39,6 +39,7 @@ class LLMClient:
         self.settings = settings
         self.model = settings.llm_model
         self._server: LocalLLMServer | None = None
+        self._judge: LLMClient | None = None  # the bundled server with per-token logits, started by the first P(yes)
         if not settings.llm_enabled:
             raise LLMUnavailable("the LLM is switched off (llm_enabled = false)")
         base_url = settings.llm_api_base
@@ -137,7 +138,14 @@ class LLMClient:
 
     def probability_yes(self, question: str) -> float:
         """P(the model's one-token reply is "Yes"), from the top log-probabilities of a single forward pass; under the
-        same one deadline as answering (the eval judges thousands of pairs: one stuck request must not hold it)."""
+        same one deadline as answering (the eval judges thousands of pairs: one stuck request must not hold it).
+        The bundled answer server computes no per-token logits (`llm_logprobs` off: faster answers), so judging
+        there starts a second local server that does; its prompts no longer evict the answer prompt's cached
+        prefix either."""
+        if self.bundled and not self.settings.llm_logprobs:
+            if self._judge is None:
+                self._judge = LLMClient(self.settings.model_copy(update={"llm_logprobs": True}))
+            return self._judge.probability_yes(question)
         with _Deadline(self.settings.llm_timeout) as deadline:
             try:
                 with self._client.chat.completions.with_streaming_response.create(
@@ -174,6 +182,9 @@ class LLMClient:
         return LLMUnavailable(f"the LLM endpoint {self.endpoint} failed: {error}")
 
     def close(self) -> None:
+        if self._judge is not None:
+            self._judge.close()
+            self._judge = None
         self._client.close()
         if self._server is not None:
             self._server.stop()

@@ -70,9 +70,9 @@ class LocalLLMServer:
     """`python -m llama_cpp.server` on a free loopback port; `base_url` is its OpenAI-compatible /v1."""
 
     def __init__(self, settings: Settings) -> None:
-        """Started with `--logits_all True` (logits for every prompt token): without it llama-cpp-python returns no
-        log-probabilities, which `rag eval`'s yes/no citation judge reads P(yes) from. It costs ~1 s of prompt
-        processing per 875-token prompt (measured 2026-11-23), less with the answer prompt's cached prefix."""
+        """`--logits_all` (logits for every prompt token) only with `llm_logprobs`: llama-cpp-python returns
+        log-probabilities only with it, and answers need none, while it costs ~0.3 s of every answer's prompt
+        processing and a 2.5 GB logits buffer (n_ctx x vocabulary) on 2 cores (eval/bench_llm.py)."""
         self.settings = settings
         self.model_path = settings.llm_model_path or ensure_bundled_model()
         if not Path(self.model_path).is_file():
@@ -94,7 +94,7 @@ class LocalLLMServer:
             "--port", str(self.port),
             "--n_ctx", str(settings.llm_context),
             "--n_threads", str(settings.llm_threads),
-            "--logits_all", "True",
+            "--logits_all", str(settings.llm_logprobs),
             # Its default ends a streamed answer early whenever another request waits: with two users at once, the
             # first got a cut-off reply (a refusal). Requests queue instead.
             "--interrupt_requests", "False",

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import openai
 import pytest
 
 from rag import rank
@@ -245,15 +246,23 @@ def test_the_eval_judge_call_is_cut_off_at_the_same_deadline(seeds_index: Settin
 
 
 @pytest.mark.slow
-def test_the_judge_reads_yes_and_no_from_the_real_models_logprobs(seeds_index: Settings, llm_endpoint: dict):
-    client = LLMClient(seeds_index.model_copy(update=llm_endpoint))
+def test_the_judge_reads_yes_and_no_from_the_real_models_logprobs(seeds_index: Settings):
+    """The bundled answer server computes no per-token logits (faster prompts); P(yes) gets its own server that
+    does, so the judge still reads log-probabilities and the answer server stays as it was."""
+    client = LLMClient(seeds_index)  # the bundled server, as `rag eval` starts it
     try:
         ask = 'Sentence: "Seven militants were killed in the raid." Does it say that militants were killed? Yes or No.'
         yes = client.probability_yes(ask)
         no = client.probability_yes(ask.replace("militants were killed?", "a bridge was built?"))
+        answer_server = openai.OpenAI(base_url=client.endpoint, api_key=client.api_key, max_retries=0)
+        reply = answer_server.chat.completions.create(
+            model=client.model, messages=[{"role": "user", "content": ask}], max_tokens=1, logprobs=True
+        )
+        answer_server.close()
+        assert reply.choices[0].logprobs is None  # llama-cpp-python: no log-probabilities without logits_all
     finally:
         client.close()
-    assert yes > 0.5 > no
+    assert 1.0 > yes > 0.5 > no > 0.0  # read from log-probabilities: a reply's text alone would give 1.0 and 0.0
 
 
 def test_without_a_model_unrelated_questions_are_refused(seeds_index: Settings):

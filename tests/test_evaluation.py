@@ -548,15 +548,16 @@ def test_scorer_locates_evidence_and_scores_citations(seeds_index) -> None:
 
 
 @pytest.mark.slow
-def test_run_eval_end_to_end(seeds_index, llm_endpoint: dict[str, str], tmp_path: Path) -> None:
-    """Three dev questions (one unanswerable) through the real pipeline, model and judge."""
+def test_run_eval_end_to_end(seeds_index, tmp_path: Path) -> None:
+    """Three dev questions (one unanswerable) through the real pipeline, model and judge, as `rag eval` starts them:
+    the bundled answer server, and the judge's own server with log-probabilities."""
     from rag.evaluation import run_eval
 
     chosen = {"dev-02", "dev-07", "dev-18"}
     lines = [line for line in DEV_SET.read_text().splitlines() if json.loads(line)["id"] in chosen]
     subset = tmp_path / "subset.jsonl"
     subset.write_text("\n".join(lines) + "\n")
-    settings = seeds_index.model_copy(update=llm_endpoint)
+    settings = seeds_index
     corpus = seeds_index.index_dir.parent / "seeds"  # the fixture's own copy: the index is already up to date
     messages: list[str] = []
     out = tmp_path / "report"
@@ -572,6 +573,7 @@ def test_run_eval_end_to_end(seeds_index, llm_endpoint: dict[str, str], tmp_path
     assert summary["repeat"]["runs"] == 2 and len(summary["repeat"]["accuracy"]["per_run"]) == 2
     assert summary["support_judged_by"].startswith("gold-evidence-match + llm-judge:")
     assert "not independent" in summary["support_judged_by"]
+    assert summary["judge_failures"] == 0  # every P(yes) was read
     assert set(summary["latency"]) >= {"retrieve", "total"}
     assert summary["latency"]["total"]["p95"] >= summary["latency"]["total"]["p50"] > 0
     # the evidence of the two answerable questions is retrieved (their sentences are in the seed articles)
