@@ -43,7 +43,7 @@ class Assistant:
         self.llm = llm
         self.llm_error = llm_error
         self._lock = threading.Lock()
-        self.stage = AnswerStage(settings, self.store, self._lock)
+        self.stage = AnswerStage(settings, self.store, self._lock, self.retriever.embedder)
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, settings: Settings | None = None, **overrides: Any) -> Assistant:

@@ -85,10 +85,14 @@ def rank(embedder: BaseEmbedding, question: str, found: list[Candidate]) -> list
     """Candidates best first: cosine(question, sentence) + PASSAGE_WEIGHT / passage rank."""
     if not found:
         return []
-    query = np.asarray(embedder.get_query_embedding(question))
-    vectors = np.asarray(embedder.get_text_embedding_batch([c.text for c in found]))
-    similarities = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-9)
-    for candidate, similarity in zip(found, similarities, strict=True):
-        candidate.similarity = float(similarity)
-        candidate.score = float(similarity) + PASSAGE_WEIGHT / candidate.passage_rank
+    for candidate, similarity in zip(found, similarities(embedder, question, [c.text for c in found]), strict=True):
+        candidate.similarity = similarity
+        candidate.score = similarity + PASSAGE_WEIGHT / candidate.passage_rank
     return sorted(found, key=lambda c: c.score, reverse=True)
+
+
+def similarities(embedder: BaseEmbedding, query: str, texts: list[str]) -> list[float]:
+    """cosine(query, text) for each text (MiniLM: the query and the texts embedded alike)."""
+    vector = np.asarray(embedder.get_query_embedding(query))
+    vectors = np.asarray(embedder.get_text_embedding_batch(texts))
+    return [float(x) for x in vectors @ vector / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(vector) + 1e-9)]

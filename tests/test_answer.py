@@ -121,6 +121,44 @@ def test_an_answer_below_the_confidence_gate_is_never_shown(assistant: Assistant
     assert not [e for e in events if isinstance(e, str)]
 
 
+BARAKAT = (
+    "Omar Barakat who headed the Red Crescent sub-branch in Orum succumbed to his injuries and died, a spokesman for "
+    "the federation told reporters in Geneva."
+)
+CONVOY = (
+    "Which Syrian Arab Red Crescent official died of his injuries after the September 2016 air strike on the aid "
+    "convoy at Orum al-Kubra?"
+)
+
+
+def test_the_gate_reads_the_question_with_the_answer_in_its_place(tmp_path: Path):
+    """A long question full of context matches even the sentence that answers it loosely (0.61 here, under the
+    0.62 gate); with the answer in its place it matches that sentence well (0.71). The gate reads the latter, so
+    the answer is shown, and a reply the sentence does not bear out stays under it."""
+    export = tmp_path / "articles.jsonl"
+    text = f"{BARAKAT} The Syrian Arab Red Crescent convoy had been struck near Orum al-Kubra west of Aleppo."
+    row = {"id": "c1", "title": "Aid convoy strike", "text": text, "date": "2016-09-21", "source": "Wire"}
+    export.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "index")  # the default gate
+    ingest([export], settings, progress=False)
+    assistant = Assistant(settings, llm=_ScriptedModel(json.dumps({"sources": [1], "answer": "Omar Barakat"})))
+    try:
+        embedder = assistant.retriever.embedder
+        assert rank.similarities(embedder, CONVOY, [BARAKAT])[0] < settings.min_confidence
+        shown = assistant.ask(CONVOY)
+    finally:
+        assistant.store.close()
+    assert shown.mode == "generated", shown.notice
+    assert shown.confidence is not None and shown.confidence >= settings.min_confidence
+    assert shown.short_answer == "Omar Barakat" and shown.citations[0].text == BARAKAT
+    other = Assistant(settings, llm=_ScriptedModel(json.dumps({"sources": [1], "answer": "reporters"})))
+    try:
+        withheld = other.ask(CONVOY)
+    finally:
+        other.store.close()
+    assert withheld.abstained and "too loosely" in (withheld.notice or "")
+
+
 @pytest.mark.slow
 def test_instructions_inside_an_article_are_data(tmp_path: Path, llm_endpoint: dict[str, str]):
     corpus = tmp_path / "corpus"

@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
 from rag import rank
 from rag.answer import check, dates
 from rag.answer.check import Evidence
@@ -55,10 +57,11 @@ class AnswerStage:
     """Turns the ranked candidate sentences of one question into the checked answer. Shares the store and its lock
     with the retriever (SQLite reads are serialised)."""
 
-    def __init__(self, settings: Settings, store: IndexStore, lock: threading.Lock) -> None:
+    def __init__(self, settings: Settings, store: IndexStore, lock: threading.Lock, embedder: BaseEmbedding) -> None:
         self.settings = settings
         self.store = store
         self._lock = lock
+        self._embedder = embedder
 
     def generated(
         self, answer: Answer, llm: LLMClient, query: str, ranked: list[rank.Candidate], passages: list[Passage]
@@ -168,7 +171,10 @@ class AnswerStage:
         keep = check.relevant(reply.answer, evidence.texts(cited))
         cited = [n for n, kept in zip(cited, keep, strict=True) if kept]
         verdict.quoted = {n: check.coverage(reply.answer, evidence([n], strict=True)) for n in cited}
-        verdict.confidence = round(max(sources.sentences[n - 1].similarity for n in cited), 4)
+        # how well the cited sentences match the question with the answer in its place (not the question alone,
+        # which a long question full of context matches loosely even in the sentence that answers it)
+        asked = f"{query} {reply.answer}"
+        verdict.confidence = round(max(rank.similarities(self._embedder, asked, evidence.texts(cited))), 4)
         verdict.problems = self._withheld_because(query, reply.answer, cited, verdict.confidence, evidence)
         return verdict
 
@@ -226,10 +232,10 @@ class AnswerStage:
         evidence: _EvidenceReader,
     ) -> list[tuple[int, str]]:
         """Other sources' figures for the toll the answer gives ("at least 60" beside "38"), each from a sentence
-        that passes the gates any answer must (similarity, the question's place and date, a count of what was
-        asked), as (sentence number, figure); added to `sources` when the model was not shown them. None unless the
-        answer's own figure is read as that toll in its sentence too (`check.tolls`). Giving one side's toll as the
-        fact is how conflict questions were answered wrongly."""
+        that passes the gates any answer must (similarity to the question alone >= min_confidence, the question's
+        place and date, a count of what was asked), as (sentence number, figure); added to `sources` when the model
+        was not shown them. None unless the answer's own figure is read as that toll in its sentence too
+        (`check.tolls`). Giving one side's toll as the fact is how conflict questions were answered wrongly."""
         figures = set(check.numbers(short_answer))
         cited = [sources.sentences[n - 1] for n in quoted]
         if not figures & {toll for c in cited for toll in check.tolls(query, c.text)}:

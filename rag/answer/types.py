@@ -78,7 +78,7 @@ class Answer:
     notice: str | None = None  # why the answer is extractive or refused, for the user
     model: str | None = None
     short_answer: str = ""  # the model's short answer ("7", "Jabhat al-Nusra"), when one was shown
-    confidence: float | None = None  # cosine(question, best sentence the answer rests on): gated by min_confidence
+    confidence: float | None = None  # cosine("question answer", best cited sentence): gated by min_confidence
     # The sides whose differing accounts the quoted sentences give (["pro-government", "pro-opposition"]); non-empty
     # means "sources disagree", shown as such.
     disagreeing_sides: list[str] = field(default_factory=list)
