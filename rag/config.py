@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     llm_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
     # The bundled server computes logits for every prompt token only when this is on: log-probabilities need them
     # (rag eval's P(yes) judge, eval/probe_logprobs.py), answers do not. Off, each answer's prompt is processed
-    # ~10% faster and the server holds ~1.1 GB less (eval/bench_llm.py); a judge call starts its own server with it.
+    # ~10% faster and the server holds ~1 GB less (eval/bench_llm.py); a judge call starts its own server with it.
     llm_logprobs: bool = False
     llm_timeout: float = 120.0  # seconds for one whole LLM request
     llm_connect_timeout: float = 5.0  # seconds to reach the endpoint; a dead endpoint fails this fast
