@@ -146,3 +146,11 @@ def test_a_toll_no_other_source_contradicts_is_given_alone(conflicts: Settings):
     assert answer.mode == "generated", answer.notice
     assert answer.text.startswith("12: ") and answer.disagreeing_sides == []
     assert [c.title for c in answer.citations] == ["Strike in Idlib market"]
+
+
+def test_another_sources_toll_must_match_the_question_to_be_quoted(conflicts: Settings):
+    # the same question and answer as above, with the other figures' own similarity gate closed: 38 stands alone
+    strict = conflicts.model_copy(update={"other_figure_min_similarity": 1.01})
+    answer = _asked(strict, EUPHRATES, "38")
+    assert answer.mode == "generated", answer.notice
+    assert answer.text.startswith("38: ") and answer.disagreeing_sides == []

@@ -232,10 +232,11 @@ class AnswerStage:
         evidence: _EvidenceReader,
     ) -> list[tuple[int, str]]:
         """Other sources' figures for the toll the answer gives ("at least 60" beside "38"), each from a sentence
-        that passes the gates any answer must (similarity to the question alone >= min_confidence, the question's
-        place and date, a count of what was asked), as (sentence number, figure); added to `sources` when the model
-        was not shown them. None unless the answer's own figure is read as that toll in its sentence too
-        (`check.tolls`). Giving one side's toll as the fact is how conflict questions were answered wrongly."""
+        that matches the question (cosine >= other_figure_min_similarity) and passes the checks any answer must
+        (the question's place and date, a count of what was asked), as (sentence number, figure); added to
+        `sources` when the model was not shown them. None unless the answer's own figure is read as that toll in its
+        sentence too (`check.tolls`). Giving one side's toll as the fact is how conflict questions were answered
+        wrongly."""
         figures = set(check.numbers(short_answer))
         cited = [sources.sentences[n - 1] for n in quoted]
         if not figures & {toll for c in cited for toll in check.tolls(query, c.text)}:
@@ -246,7 +247,7 @@ class AnswerStage:
         for candidate in ranked:
             if len(found) == MAX_OTHER_FIGURES:
                 break
-            if candidate.sentence_id in taken or candidate.similarity < self.settings.min_confidence:
+            if candidate.sentence_id in taken or candidate.similarity < self.settings.other_figure_min_similarity:
                 continue
             figure = next((toll for toll in check.tolls(query, candidate.text) if toll not in figures), None)
             if figure is None or not self._another_account(candidate, cited):
