@@ -318,6 +318,7 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
         ("fakes-holdout5", 40),
         ("fakes-holdout6", 40),
         ("fakes-holdout7", 40),
+        ("fakes-holdout8", 40),
     ],
 )
 def test_the_calibration_and_later_holdout_sets_quote_fakes_verbatim_and_share_nothing(name: str, size: int) -> None:
