@@ -3,8 +3,9 @@
     python eval/calibrate.py eval/reports/fakes-dev eval/reports/seeds-dev [--baseline-name pipeline]
 
 Each report must come from a run with `min_confidence = 0` (nothing gated), so every answer the checks let through
-carries its confidence: the MiniLM cosine between the question and the best sentence the answer rests on. For each
-candidate threshold t the script recomputes what `rag eval` would report had answers below t been withheld:
+carries its confidence: the MiniLM cosine between the question with the answer appended and the best sentence the
+answer rests on. For each candidate threshold t the script recomputes what `rag eval` would report had answers
+below t been withheld:
 accuracy (an answerable question is right only if its answer is shown and right; an unanswerable one is right if
 nothing is shown) and the false-answer rate. It prints the curve and the threshold that maximises
 accuracy - false_answer_rate (a false answer costs twice: once in each). Never run it on a holdout report.
