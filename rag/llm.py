@@ -40,6 +40,7 @@ class LLMClient:
         self.model = settings.llm_model
         self._server: LocalLLMServer | None = None
         self._judge: LLMClient | None = None  # the bundled server with per-token logits, started by the first P(yes)
+        self._judge_error: str | None = None  # why it could not start (each later call fails at once, not again slowly)
         if not settings.llm_enabled:
             raise LLMUnavailable("the LLM is switched off (llm_enabled = false)")
         base_url = settings.llm_api_base
@@ -144,7 +145,13 @@ class LLMClient:
         prefix either."""
         if self.bundled and not self.settings.llm_logprobs:
             if self._judge is None:
-                self._judge = LLMClient(self.settings.model_copy(update={"llm_logprobs": True}))
+                if self._judge_error is not None:
+                    raise LLMUnavailable(self._judge_error)
+                try:
+                    self._judge = LLMClient(self.settings.model_copy(update={"llm_logprobs": True}))
+                except LLMUnavailable as error:
+                    self._judge_error = f"the judge's server (with log-probabilities) could not start: {error}"
+                    raise LLMUnavailable(self._judge_error) from None
             return self._judge.probability_yes(question)
         with _Deadline(self.settings.llm_timeout) as deadline:
             try:

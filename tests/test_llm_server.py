@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from typing import ClassVar
 
 import pytest
 
@@ -118,3 +119,33 @@ def test_two_streamed_answers_at_once_both_run_to_the_end(llm_endpoint: dict[str
     assert sorted(endings) == [0, 1]
     for finish, text in endings.values():
         assert finish in ("stop", "length") and len(text.split()) >= 8, (finish, text)
+
+
+class _NoLogitsServer:
+    """Stands in for the bundled server: the answer server starts, one with per-token logits cannot."""
+
+    started: ClassVar[list[bool]] = []
+
+    def __init__(self, settings: Settings) -> None:
+        _NoLogitsServer.started.append(settings.llm_logprobs)
+        if settings.llm_logprobs:
+            raise llm_server.LLMServerError("not enough memory for the logits buffer")
+        self.base_url, self.api_key = "http://127.0.0.1:9/v1", "key"
+
+    def stop(self) -> None:
+        pass
+
+
+def test_a_judge_server_that_cannot_start_fails_each_p_yes_at_once(monkeypatch: pytest.MonkeyPatch):
+    """The eval judges thousands of pairs: a judge server that failed to start is not started again for each."""
+    from rag import llm
+    from rag.llm import LLMClient, LLMUnavailable
+
+    monkeypatch.setattr(llm, "LocalLLMServer", _NoLogitsServer)
+    _NoLogitsServer.started.clear()
+    client = LLMClient(Settings())
+    for _ in range(3):
+        with pytest.raises(LLMUnavailable, match=r"could not start: .*logits buffer"):
+            client.probability_yes("Yes or No?")
+    client.close()
+    assert _NoLogitsServer.started == [False, True]  # the answer server, then one try at the judge's
