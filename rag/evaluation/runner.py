@@ -204,8 +204,9 @@ def _run_system(
                 f"{error or answer.notice}); the figures would measure the fallback, so the run stops here. "
                 "Fix the LLM endpoint and run again."
             )
-    # scored only once every question is answered: the judge's prompts would otherwise evict the answer prompt's
-    # cached prefix from the LLM server between questions, and the measured latency would not be the product's
+    # scored only once every question is answered: on a configured endpoint the judge's prompts would otherwise
+    # evict the answer prompt's cached prefix between questions, and the measured latency would not be the product's
+    # (the bundled model's judge has a server of its own, LLMClient.probability_yes)
     rows: list[dict] = []
     for question, (answer, error) in zip(questions, answers, strict=True):
         row = scorer.score(question, answer)
