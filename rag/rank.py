@@ -10,7 +10,7 @@ noise, but sentences of other stories mixed into the prompt and the model confla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -39,6 +39,7 @@ class Candidate:
     following: str = ""  # the sentence after it (a place is often named just after the figure)
     similarity: float = 0.0
     score: float = 0.0
+    vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # its embedding, once ranked
 
 
 def candidates(store: IndexStore, passages: list[Passage]) -> list[Candidate]:
@@ -85,14 +86,23 @@ def rank(embedder: BaseEmbedding, question: str, found: list[Candidate]) -> list
     """Candidates best first: cosine(question, sentence) + PASSAGE_WEIGHT / passage rank."""
     if not found:
         return []
-    for candidate, similarity in zip(found, similarities(embedder, question, [c.text for c in found]), strict=True):
+    vectors = np.asarray(embedder.get_text_embedding_batch([c.text for c in found]))
+    for candidate, vector in zip(found, vectors, strict=True):
+        candidate.vector = vector
+    for candidate, similarity in zip(found, similarities(embedder, question, found), strict=True):
         candidate.similarity = similarity
         candidate.score = similarity + PASSAGE_WEIGHT / candidate.passage_rank
     return sorted(found, key=lambda c: c.score, reverse=True)
 
 
-def similarities(embedder: BaseEmbedding, query: str, texts: list[str]) -> list[float]:
-    """cosine(query, text) for each text (MiniLM: the query and the texts embedded alike)."""
+def similarities(embedder: BaseEmbedding, query: str, found: list[Candidate]) -> list[float]:
+    """cosine(query, sentence) for each candidate, from the vectors ranking stored (a candidate not ranked yet is
+    embedded here)."""
     vector = np.asarray(embedder.get_query_embedding(query))
-    vectors = np.asarray(embedder.get_text_embedding_batch(texts))
+    missing = [c for c in found if c.vector is None]
+    if missing:
+        embedded = embedder.get_text_embedding_batch([c.text for c in missing])
+        for candidate, one in zip(missing, np.asarray(embedded), strict=True):
+            candidate.vector = one
+    vectors = np.stack([c.vector for c in found])
     return [float(x) for x in vectors @ vector / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(vector) + 1e-9)]

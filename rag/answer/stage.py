@@ -174,7 +174,8 @@ class AnswerStage:
         # how well the cited sentences match the question with the answer in its place (not the question alone,
         # which a long question full of context matches loosely even in the sentence that answers it)
         asked = f"{query} {reply.answer}"
-        verdict.confidence = round(max(rank.similarities(self._embedder, asked, evidence.texts(cited))), 4)
+        cited_sentences = [sources.sentences[n - 1] for n in cited]
+        verdict.confidence = round(max(rank.similarities(self._embedder, asked, cited_sentences)), 4)
         verdict.problems = self._withheld_because(query, reply.answer, cited, verdict.confidence, evidence)
         return verdict
 
