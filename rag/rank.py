@@ -86,9 +86,6 @@ def rank(embedder: BaseEmbedding, question: str, found: list[Candidate]) -> list
     """Candidates best first: cosine(question, sentence) + PASSAGE_WEIGHT / passage rank."""
     if not found:
         return []
-    vectors = np.asarray(embedder.get_text_embedding_batch([c.text for c in found]))
-    for candidate, vector in zip(found, vectors, strict=True):
-        candidate.vector = vector
     for candidate, similarity in zip(found, similarities(embedder, question, found), strict=True):
         candidate.similarity = similarity
         candidate.score = similarity + PASSAGE_WEIGHT / candidate.passage_rank
@@ -96,8 +93,8 @@ def rank(embedder: BaseEmbedding, question: str, found: list[Candidate]) -> list
 
 
 def similarities(embedder: BaseEmbedding, query: str, found: list[Candidate]) -> list[float]:
-    """cosine(query, sentence) for each candidate, from the vectors ranking stored (a candidate not ranked yet is
-    embedded here)."""
+    """cosine(query, sentence) for each candidate; each sentence is embedded once and its vector kept on the
+    candidate (the answer gate reuses the vectors ranking made)."""
     vector = np.asarray(embedder.get_query_embedding(query))
     missing = [c for c in found if c.vector is None]
     if missing:
