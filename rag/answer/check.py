@@ -21,6 +21,7 @@ case, number words as digits, quotes/dashes folded, "al-" dropped.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -94,11 +95,13 @@ ALIASES = [  # names the corpus writes several ways; any one satisfies the other
     {"uk", "britain", "british"},
     {"un", "united", "nations"},
     {"ypg", "kurdish", "kurds", "sdf"},
+    {"ezzor", "ezzour", "zor", "zour"},  # Deir Ezzor, Deir ez-Zor, Deir al-Zor, Deir el-Zour
 ]
 ALIAS_OF = {word: group for group in ALIASES for word in group}
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
 _UNITS = {
     word: value
     for value, word in enumerate(
@@ -130,8 +133,8 @@ class Claim:
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-case word tokens with number words as digits ("twenty-one" -> "21", "a dozen" -> "12"), thousands
-    separators dropped, "al-" prefixes split off, quotes and dashes folded."""
+    """Lower-case word tokens with number words as digits ("twenty-one" -> "21", "a dozen" -> "12", "4th" -> "4"),
+    thousands separators dropped, "al-" prefixes split off, quotes and dashes folded."""
     text = unicodedata.normalize("NFKC", text or "").translate(_QUOTES).lower()
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     raw = _TOKEN.findall(text.replace("-", " "))
@@ -150,6 +153,8 @@ def tokens(text: str) -> list[str]:
             out.append(str(total))
         elif word in ("dozen", "dozens") and out and out[-1] == "a":
             out[-1] = "12"
+        elif ORDINAL.fullmatch(word):  # "the 4th of April" gives the day "April 4" does
+            out.append(word[:-2])
         else:
             out.append(word.rstrip(".,"))
         index += 1
@@ -173,7 +178,21 @@ def _covered(word: str, text_stems: set[str], text_words: set[str]) -> bool:
         return word in text_words
     if stem(word) in text_stems or word in text_words:
         return True
-    return any(alias in text_words for alias in ALIAS_OF.get(word, ()))
+    if any(alias in text_words for alias in ALIAS_OF.get(word, ())):
+        return True
+    key = spelling(word)
+    return key is not None and any(spelling(w) == key and abs(len(w) - len(word)) <= 2 for w in text_words)
+
+
+@functools.lru_cache(maxsize=65536)
+def spelling(word: str) -> str | None:
+    """What the transliterations of one Arabic name share ("Idlib" / "Idleb", "Hasaka" / "Hassakeh", "Shadadi" /
+    "Shaddadi"): vowel runs as one mark, doubled letters once, no final "h". None for short or non-alphabetic
+    words, whose skeletons would meet too many others."""
+    if len(word) < 4 or not word.isalpha():
+        return None
+    key = re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiou]+", "*", word)).removesuffix("h")
+    return key if sum(c != "*" for c in key) >= 3 else None
 
 
 # --- what a text contains ----------------------------------------------------------------------------------------
@@ -466,8 +485,9 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
         if not found:
             return ["a 'how many' question answered without a number"]
         noun, outcome = counted_noun(question), asked_outcome(question)
-        whose = counted_group(question)
-        if (noun or outcome) and not any(_counts(evidence.sentences, number, noun, outcome, whose) for number in found):
+        whose, groups = counted_group(question), counted_groups(question)
+        counted = (_counts(evidence.sentences, n, group, outcome, whose) for n in found for group in groups)
+        if (noun or outcome) and not any(counted):
             asked = " ".join(part for part in (noun, outcome) if part)
             return [f"the number is not a count of {asked} in the cited sentence"]
     elif kind == "date":
@@ -483,7 +503,8 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
     if kind in ("name", None) and ASKS_PERPETRATOR.search(question) and PERPETRATOR_UNKNOWN.search(evidence.articles):
         return ["the cited article says it is not known who did it"]
     if kind == "name":
-        return _claim_problems(question, evidence.sentences) + _role_problems(question, short_answer, evidence)
+        problems = _claim_problems(question, evidence.sentences) + _role_problems(question, short_answer, evidence)
+        return problems + _person_problems(question, short_answer)
     return _claim_problems(question, evidence.sentences) if kind is None else []
 
 
@@ -514,16 +535,50 @@ ROLE_STEMS = {  # one name per role: whoever commands, heads or leads a group le
 
 
 NAME_OF = re.compile(r"^\W*what (?:is|was|are|were) the names? of (?:the |a |an )?")
+# "What was the name of the groom": a person is asked for, and "the Syrian Democratic Forces" is none
+ASKS_PERSON = re.compile(
+    r"^\W*(?:what (?:is|was) the (?:real |full )?names? of|who (?:is|was|were)) (?:the |a |an )?([a-z]+)", re.I
+)
+PERSONS = set(
+    _words(
+        "groom bride man woman boy girl child son daughter father mother brother sister wife husband pilot "
+        "journalist reporter photographer doctor nurse driver priest imam cleric activist bomber gunman"
+    )
+)
+ORGANISATION_HEADS = set(
+    _words(
+        "forces army front brigade brigades battalion battalions division regiment group groups council ministry "
+        "observatory coalition agency government regime party movement organization organisation committee "
+        "network militia militias units"
+    )
+)
+
+
+def _person_problems(question: str, short_answer: str) -> list[str]:
+    asked = ASKS_PERSON.match(question)
+    answer = tokens(short_answer)
+    if asked and asked.group(1).lower() in PERSONS and answer and answer[-1] in ORGANISATION_HEADS:
+        return [f"a question about a person ({asked.group(1).lower()}) answered with an organisation"]
+    return []
+
+
 DEPUTY = _words("deputy vice assistant")
 ROLE_REACH = 8  # words either side of the answer's name in which its role is written ("Observatory director Rami")
+
+
+def _role(word: str) -> str | None:
+    """The role a word names, plurals too ("one of al-Nusra leaders"), one name per role; None if it names none."""
+    if word not in ROLES and word.endswith("s") and word[:-1] in ROLES:
+        word = word[:-1]
+    return ROLE_STEMS.get(word, word) if word in ROLES else None
 
 
 def _roles(words: list[str]) -> list[str]:
     """The roles the words give, one name per role; a deputy's is "deputy" ("deputy chief of staff" is no chief)."""
     return [
-        "deputy" if index and words[index - 1] in DEPUTY else ROLE_STEMS.get(word, word)
-        for index, word in enumerate(words)
-        if word in ROLES
+        "deputy" if index and words[index - 1] in DEPUTY else role
+        for index, role in enumerate(map(_role, words))
+        if role is not None
     ]
 
 
@@ -554,7 +609,7 @@ def _role_problems(question: str, short_answer: str, evidence: Evidence) -> list
     if interrogative in ("where", "when", "how", "why"):
         return []
     opening = re.split(r"\b(?:of|in|at|on|for|that|who|whom|whose|which|when|after|during|by)\b", rest)[0]
-    asked = {ROLE_STEMS.get(w, w) for w in tokens(f"{interrogative} {opening}") if w in ROLES}
+    asked = {role for role in map(_role, tokens(f"{interrogative} {opening}")) if role is not None}
     if not asked:
         return []
     said = set(_roles(tokens(f"{evidence.sentences} {evidence.context}")))
@@ -694,6 +749,8 @@ def _days(text: str) -> list[str]:
     for index, word in enumerate(words):
         if word.isdigit() and 1 <= int(word) <= 31:
             neighbours = words[max(0, index - 1) : index] + words[index + 1 : index + 2]
+            if words[index + 1 : index + 2] == ["of"]:  # "the 4th of April"
+                neighbours += words[index + 2 : index + 3]
             if any(MONTH_ABBREVIATIONS.get(n, n) in MONTHS for n in neighbours):
                 days.append(word)
     return days
@@ -757,12 +814,24 @@ SPEAKER_WORDS = 10  # a speaker is named in at most this many words before the s
 TIME_WORDS = {*WEEKDAYS, *MONTHS, *_words("yesterday today tonight morning afternoon evening night late early")}
 QUALIFIERS = set(_words("at least more than about some nearly almost up to over around roughly"))
 PART_OF = set(_words("including them whom"))  # "... killed, including 5 policemen", "among them 13 police officers"
-SAME_GROUP = {  # the corpus's other words for a counted group
+COMBATANTS = ("militants", "terrorists", "fighters", "jihadists", "insurgents", "gunmen", "extremists")
+SAME_GROUP = {  # the corpus's other words for a counted group (SANA's "terrorists" are others' "militants")
     "officers": ("policemen", "police"),
     "policemen": ("officers", "police"),
     "soldiers": ("troops", "servicemen"),
     "troops": ("soldiers", "servicemen"),
+    **{word: tuple(other for other in COMBATANTS if other != word) for word in COMBATANTS},
 }
+
+
+def counted_groups(question: str) -> set[str | None]:
+    """The words a sentence may use for what a "how many" question counts: its noun and the corpus's other words
+    for it; a fighter's other words only when the question does not say whose ("fighters of the Kurdish YPG": a
+    sentence's "terrorists" could be anyone's)."""
+    noun = counted_noun(question)
+    if noun in COMBATANTS and counted_group(question):
+        return {noun}
+    return {noun, *SAME_GROUP.get(noun or "", ())}
 
 
 def tolls(question: str, sentence: str) -> list[str]:
@@ -778,8 +847,7 @@ def tolls(question: str, sentence: str) -> list[str]:
     denial = NO_DEATHS.search(sentence) if outcome == "killed" else None
     if denial:
         return [denial.group(0).lower()]
-    noun, whose = counted_noun(question), counted_group(question)
-    groups = {noun, *SAME_GROUP.get(noun or "", ())}
+    noun, whose, groups = counted_noun(question), counted_group(question), counted_groups(question)
     words = tokens(sentence)
     found = []
     for index, word in enumerate(words):
