@@ -326,9 +326,9 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
 def test_the_calibration_and_later_holdout_sets_quote_fakes_verbatim_and_share_nothing(
     name: str, size: int, unanswerable: int
 ) -> None:
-    """eval/sets/fakes-calib.jsonl, fakes-dev2.jsonl and fakes-dev3.jsonl (dev side: for placing gates and finding what the checks
-    let through), fakes-holdout3..8 (holdouts written after them): many tempting unanswerable questions, each naming
-    its near miss; no question or evidence article of any other FA-KES set."""
+    """eval/sets/fakes-calib.jsonl, fakes-dev2.jsonl and fakes-dev3.jsonl (dev side: for placing gates and finding
+    what the checks let through), fakes-holdout3..8 (holdouts written after them): many tempting unanswerable
+    questions, each naming its near miss; no question or evidence article of any other FA-KES set."""
     questions = load_eval_set(SETS / f"{name}.jsonl")
     others = [q for path in SETS.glob("fakes-*.jsonl") if path.stem != name for q in load_eval_set(path)]
     used = {item.doc for q in others for item in (*q.evidence, *q.near_miss)}
