@@ -16,7 +16,8 @@ answers through (P(yes) 0.52 against a 0.5 bar), so each failure mode is a plain
 - `relevant`: which cited sentences to quote beside the answer (those stating part of it).
 
 Every rule says why it failed, so a withheld answer can be explained. Text is compared after `tokens`: lower
-case, number words as digits, quotes/dashes folded, "al-" dropped.
+case, number words and ordinals as digits, quotes/dashes folded, "al-" dropped; a name also matches the corpus's
+aliases and its other transliterations (`spelling`: "Idlib" / "Idleb").
 """
 
 from __future__ import annotations
