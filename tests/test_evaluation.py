@@ -321,13 +321,14 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
         ("fakes-holdout6", 40, 20),
         ("fakes-holdout7", 40, 20),
         ("fakes-holdout8", 40, 20),
+        ("fakes-holdout9", 40, 20),
     ],
 )
 def test_the_calibration_and_later_holdout_sets_quote_fakes_verbatim_and_share_nothing(
     name: str, size: int, unanswerable: int
 ) -> None:
     """eval/sets/fakes-calib.jsonl, fakes-dev2.jsonl and fakes-dev3.jsonl (dev side: for placing gates and finding
-    what the checks let through), fakes-holdout3..8 (holdouts written after them): many tempting unanswerable
+    what the checks let through), fakes-holdout3..9 (holdouts written after them): many tempting unanswerable
     questions, each naming its near miss; no question or evidence article of any other FA-KES set."""
     questions = load_eval_set(SETS / f"{name}.jsonl")
     others = [q for path in SETS.glob("fakes-*.jsonl") if path.stem != name for q in load_eval_set(path)]
