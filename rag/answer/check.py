@@ -486,7 +486,8 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
         if not found:
             return ["a 'how many' question answered without a number"]
         noun, outcome = counted_noun(question), asked_outcome(question)
-        whose, groups = counted_group(question), counted_groups(question)
+        whose = counted_group(question)
+        groups = counted_groups(noun, whose)
         counted = (_counts(evidence.sentences, n, group, outcome, whose) for n in found for group in groups)
         if (noun or outcome) and not any(counted):
             asked = " ".join(part for part in (noun, outcome) if part)
@@ -558,8 +559,9 @@ ORGANISATION_HEADS = set(
 def _person_problems(question: str, short_answer: str) -> list[str]:
     asked = ASKS_PERSON.match(question)
     answer = tokens(short_answer)
-    if asked and asked.group(1).lower() in PERSONS and answer and answer[-1] in ORGANISATION_HEADS:
-        return [f"a question about a person ({asked.group(1).lower()}) answered with an organisation"]
+    person = asked.group(1).lower() if asked else ""
+    if person in PERSONS and answer and answer[-1] in ORGANISATION_HEADS:
+        return [f"a question about a person ({person}) answered with an organisation"]
     return []
 
 
@@ -825,12 +827,11 @@ SAME_GROUP = {  # the corpus's other words for a counted group (SANA's "terroris
 }
 
 
-def counted_groups(question: str) -> set[str | None]:
-    """The words a sentence may use for what a "how many" question counts: its noun and the corpus's other words
-    for it; a fighter's other words only when the question does not say whose ("fighters of the Kurdish YPG": a
-    sentence's "terrorists" could be anyone's)."""
-    noun = counted_noun(question)
-    if noun in COMBATANTS and counted_group(question):
+def counted_groups(noun: str | None, whose: set[str]) -> set[str | None]:
+    """The words a sentence may use for what a "how many" question counts (`counted_noun`, `counted_group`): its
+    noun and the corpus's other words for it; a fighter's other words only when the question does not say whose
+    ("fighters of the Kurdish YPG": a sentence's "terrorists" could be anyone's)."""
+    if noun in COMBATANTS and whose:
         return {noun}
     return {noun, *SAME_GROUP.get(noun or "", ())}
 
@@ -848,7 +849,8 @@ def tolls(question: str, sentence: str) -> list[str]:
     denial = NO_DEATHS.search(sentence) if outcome == "killed" else None
     if denial:
         return [denial.group(0).lower()]
-    noun, whose, groups = counted_noun(question), counted_group(question), counted_groups(question)
+    noun, whose = counted_noun(question), counted_group(question)
+    groups = counted_groups(noun, whose)
     words = tokens(sentence)
     found = []
     for index, word in enumerate(words):
