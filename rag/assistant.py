@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rag import rank
-from rag.answer import Answer, Progress, RetrievedPassage, dates
+from rag.answer import Answer, Progress, RetrievedPassage, dates, hops
 from rag.answer import between as days_between
 from rag.answer.stage import REFUSAL, AnswerStage, timed
 from rag.config import Settings, load_settings
@@ -123,8 +123,11 @@ class Assistant:
                 llm, notice = None, str(error)
                 query = standalone_question(None, normalise_history(history), question)
         between = days_between.parse(query) if llm is not None else None
+        steps = hops.parse(query) if llm is not None and between is None else None
         if between is None:
-            answer = yield from self._answered(question, query, llm, notice, filters, top_k, timings)
+            answer = yield from self._answered(question, query, llm, notice, filters, top_k, timings, steps is None)
+            if steps is not None:
+                answer = yield from self._two_steps(question, query, steps, answer, llm, filters, top_k, timings)
         else:
             answer = yield from self._days_between(question, query, between, llm, filters, top_k, timings)
         yield self._finish(answer, started)
@@ -208,6 +211,49 @@ class Assistant:
         answer.short_answer = answer.text.split(" (", 1)[0]
         answer.confidence = min(part.confidence or 0.0 for part in parts)
         answer.draft = "\n".join(part.draft for part in parts)
+        yield answer.text
+        return answer
+
+    def _two_steps(
+        self,
+        question: str,
+        query: str,
+        steps: hops.TwoSteps,
+        whole: Answer,
+        llm: LLMClient,
+        filters: Filters | None,
+        top_k: int | None,
+        timings: dict[str, float],
+    ) -> Generator[str | Progress, None, Answer]:
+        """A question that describes a town, group or person instead of naming it, not answered as asked: the
+        described thing's name asked and checked first, then the question about it, checked on its own; shown
+        only when both steps are stated by the sentences they cite (else the whole question's own answer)."""
+        if whole.mode != "refused":
+            yield whole.text
+            return whole
+        yield Progress(f"Looking for the {steps.kind} the question describes…")
+        first = yield from self._answered(question, steps.first, llm, None, filters, top_k, timings, False)
+        name = hops.bridge(first, query)
+        if name is None:
+            if first.mode == "extractive":
+                whole.notice = first.notice
+            yield whole.text
+            return whole
+        yield Progress(f"Looking for the answer about {name}…")
+        second = yield from self._answered(question, steps.second_with(name), llm, None, filters, top_k, timings, False)
+        if second.mode != "generated":
+            whole.notice = f"{whole.notice}; the {steps.kind} the question describes is {name}, but {second.notice}"
+            whole.withheld += second.withheld
+            yield whole.text
+            return whole
+        answer = Answer(question=question, standalone_question=query, text="", mode="generated", timings=timings)
+        answer.text, answer.citations, answer.steps = hops.combined(steps, first, second)
+        answer.passages = [*second.passages, *first.passages]
+        answer.short_answer = second.short_answer
+        answer.confidence = min(first.confidence or 0.0, second.confidence or 0.0)
+        answer.disagreeing_sides = second.disagreeing_sides
+        answer.draft = "\n".join((first.draft, second.draft))
+        answer.model = llm.model
         yield answer.text
         return answer
 

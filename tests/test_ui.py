@@ -28,6 +28,7 @@ from rag.llm_server import free_port
 from rag.store import IndexStore
 from tests.test_answer_between import CEASEFIRE, CEASEFIRE_AND_STRIKE, STRIKE, _AnswersByQuestion, _number_of
 from tests.test_answer_conflicts import EUPHRATES, conflict_index
+from tests.test_answer_hops import EARLIER, LATER, QUESTION, two_step_index, two_step_replies
 from ui import render
 from ui.app import (
     Session,
@@ -247,6 +248,24 @@ def test_an_answer_from_two_articles_opens_each_cited_sentence_in_its_own_articl
         assert answer.inner_text().startswith("477 days")
         titles = _titles_of_cited_articles(page, answer, ("On March 6", "tactical ceasefire on June 25"))
         assert titles[0] and titles[1] and titles[0] != titles[1]
+
+
+@pytest.mark.slow
+@needs_browser
+def test_a_two_step_answers_citations_open_the_two_articles_of_its_chain(browser: object, tmp_path: Path) -> None:
+    """A question that describes its town instead of naming it (issue #13 item 1): the answer's markers open the
+    story that gives the asked toll and the story that names the described town. The model is scripted (it names
+    the town, then the toll); the split into two steps and their checks are the product's."""
+    model = _AnswersByQuestion({})
+    assistant = Assistant(two_step_index(tmp_path), llm=model)  # type: ignore[arg-type]
+    model.replies.update(two_step_replies(assistant))
+    with _serving(browser, assistant) as page:
+        ask(page, QUESTION)
+        answer = wait_for_answers(page, 1)
+        assert answer.inner_text().startswith("21")
+        assert "The town the question describes: Atareb" in answer.inner_text()
+        titles = _titles_of_cited_articles(page, answer, ("rose to 21", "hit the market in Atareb"))
+        assert titles == [EARLIER[2], LATER[2]]
 
 
 @pytest.mark.slow

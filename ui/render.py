@@ -49,7 +49,8 @@ def pending_html(draft: str, progress: str = "Searching the articles…") -> str
     return f'<div class="answer-text draft">{_text(draft)}<span class="cursor">▌</span></div>'
 
 
-def answer_html(answer: Answer, turn: int) -> str:
+def _linked(text: str, answer: Answer, turn: int) -> str:
+    """`text` as HTML with each [n] marker a link that opens its cited sentence in its article."""
     cited = {citation.number: citation for citation in answer.citations}
 
     def marker(match: re.Match[str]) -> str:
@@ -57,6 +58,10 @@ def answer_html(answer: Answer, turn: int) -> str:
         citation = cited.get(number)
         return cite_link(f"{turn}-{number}", match.group(0), citation.title) if citation else match.group(0)
 
+    return MARKER.sub(marker, _text(text))
+
+
+def answer_html(answer: Answer, turn: int) -> str:
     parts = []
     if answer.mode in MODE_LABELS:
         parts.append(
@@ -68,7 +73,7 @@ def answer_html(answer: Answer, turn: int) -> str:
             f'<div class="notice notice-disagree"><strong>Sources disagree.</strong> '
             f"{escape(answer.disagreement)}</div>"
         )
-    parts.append(f'<div class="answer-text">{MARKER.sub(marker, _text(answer.text))}</div>')
+    parts.append(f'<div class="answer-text">{_linked(answer.text, answer, turn)}</div>')
     if answer.mode == "generated" and answer.notice:
         parts.append(f'<div class="notice notice-generated">{escape(answer.notice)}</div>')
     if answer.citations:
@@ -90,6 +95,9 @@ def sources_html(answer: Answer, turn: int) -> str:
     parts = []
     if answer.standalone_question != answer.question:  # a follow-up, as rewritten with the conversation
         parts.append(f'<div class="meta" id="searched-for">Searched for: {escape(answer.standalone_question)}</div>')
+    if answer.steps:  # a two-step answer: the chain, each step's question and checked answer with its markers
+        items = "".join(f'<li class="step">{_linked(step, answer, turn)}</li>' for step in answer.steps)
+        parts.append(f'<h4>Answered in steps</h4><ol class="steps">{items}</ol>')
     if answer.citations:
         items = "".join(
             f'<li class="cited-item" data-n="{c.number}">{cite_link(f"{turn}-{c.number}", f"[{c.number}]", c.title)} '

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rag.answer import dates
-from rag.answer.types import MARKER, Answer, Citation
+from rag.answer.types import Answer, Citation, renumbered
 
 _ASKS_DAYS = (
     r"(?:how many days|how many calendar days|how long,? in days,?|what was the number of days|"
@@ -104,19 +104,14 @@ def day_of(answer: Answer) -> date | None:
     return dates.calendar_date(answer.short_answer, published) if len(published) == 1 else None
 
 
-def combined(question: DaysBetween, parts: tuple[Answer, Answer], days: tuple[date, date]) -> tuple[str, list]:
+def combined(
+    question: DaysBetween, parts: tuple[Answer, Answer], days: tuple[date, date]
+) -> tuple[str, list[Citation]]:
     """The answer text and its citations: the difference, then each event's own checked answer with its quotes,
     markers renumbered so the two answers' citations do not collide."""
-    citations: list[Citation] = []
-    texts, markers = [], []
-    for event, part in zip((question.first, question.second), parts, strict=True):
-        numbers = {}
-        for citation in part.citations:
-            numbers[citation.number] = len(citations) + 1
-            citations.append(Citation(**{**citation.__dict__, "number": len(citations) + 1}))
-        renumbered = MARKER.sub(lambda m, new=numbers: f"[{new.get(int(m.group(1)), m.group(1))}]", part.text)
-        texts.append(f"{_capitalised(event)}: {renumbered}")
-        markers.append(" ".join(f"[{n}]" for n in numbers.values()))
+    parts_texts, citations, markers = renumbered(list(parts))
+    events = (question.first, question.second)
+    texts = [f"{_capitalised(event)}: {text}" for event, text in zip(events, parts_texts, strict=True)]
     count = abs((days[1] - days[0]).days)
     order = "after" if days[1] >= days[0] else "before"
     unit = "day" if count == 1 else "days"

@@ -39,6 +39,21 @@ class Citation:
     support_method: str = "checked in code"
 
 
+def renumbered(parts: list[Answer]) -> tuple[list[str], list[Citation], list[str]]:
+    """Several checked answers shown as one: each part's text with its markers renumbered so the parts' citations do
+    not collide, all the citations in order, and each part's markers ("[1] [2]")."""
+    citations: list[Citation] = []
+    texts, markers = [], []
+    for part in parts:
+        numbers = {}
+        for citation in part.citations:
+            numbers[citation.number] = len(citations) + 1
+            citations.append(Citation(**{**citation.__dict__, "number": len(citations) + 1}))
+        texts.append(MARKER.sub(lambda m, new=numbers: f"[{new.get(int(m.group(1)), m.group(1))}]", part.text))
+        markers.append(" ".join(f"[{n}]" for n in numbers.values()))
+    return texts, citations, markers
+
+
 @dataclass(frozen=True)
 class Progress:
     """Streamed by `Assistant.stream` before any answer text: what the assistant is doing, to show at once."""
@@ -82,6 +97,8 @@ class Answer:
     # The sides whose differing accounts the quoted sentences give (["pro-government", "pro-opposition"]); non-empty
     # means "sources disagree", shown as such.
     disagreeing_sides: list[str] = field(default_factory=list)
+    # a two-step answer's chain, one line per step: the question asked, its checked answer and its markers
+    steps: list[str] = field(default_factory=list)
     draft: str = ""  # the model's raw structured reply, for inspection
     withheld: list[dict[str, Any]] = field(default_factory=list)  # the short answer not shown: text, sources, problems
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, plus "total"
