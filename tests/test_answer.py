@@ -41,6 +41,16 @@ def _dev(question_id: str) -> dict:
 NO_GATE = {"min_confidence": 0.0, "other_figure_min_similarity": 0.0}
 
 
+def ungated_index(folder: Path, rows: list[dict[str, str]]) -> Settings:
+    """`rows` (id, title, text, source, date) ingested as an export into an index under `folder`, with no similarity
+    gate: for tests of the rules and paths the gate would otherwise hide."""
+    export = folder / "articles.jsonl"
+    export.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    settings = Settings(index_dir=folder / "index", **NO_GATE)
+    ingest([export], settings, progress=False)
+    return settings
+
+
 @pytest.fixture(scope="module")
 def assistant(seeds_index: Settings, llm_endpoint: dict[str, str]) -> Iterator[Assistant]:
     with Assistant.open(settings=seeds_index.model_copy(update={**llm_endpoint, **NO_GATE})) as opened:

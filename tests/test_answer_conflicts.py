@@ -12,8 +12,7 @@ import pytest
 from rag.answer import check
 from rag.assistant import Assistant
 from rag.config import Settings
-from rag.ingest.pipeline import ingest
-from tests.test_answer import NO_GATE, _ScriptedModel
+from tests.test_answer import _ScriptedModel, ungated_index
 
 EUPHRATES = (
     "How many civilians were killed when Russian jets hit people crossing the Euphrates River in Deir Ezzor province "
@@ -103,12 +102,8 @@ ARTICLES = [
 
 def conflict_index(folder: Path) -> Settings:
     """The four articles ingested into an index under `folder` (no similarity gate: the rules are under test)."""
-    export = folder / "articles.jsonl"
     rows = [{"id": i, "source": s, "title": t, "text": x, "date": "2017-10-05"} for i, s, t, x in ARTICLES]
-    export.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    settings = Settings(index_dir=folder / "index", **NO_GATE)
-    ingest([export], settings, progress=False)
-    return settings
+    return ungated_index(folder, rows)
 
 
 @pytest.fixture(scope="module")

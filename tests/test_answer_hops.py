@@ -5,7 +5,6 @@ two-article index with a scripted model."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,7 @@ import pytest
 from rag.answer import Answer, hops
 from rag.assistant import Assistant
 from rag.config import Settings
-from rag.ingest.pipeline import ingest
-from tests.test_answer import NO_GATE
+from tests.test_answer import ungated_index
 from tests.test_answer_between import _AnswersByQuestion, _number_of
 from ui import render
 
@@ -106,18 +104,10 @@ def test_the_bridge_is_the_name_the_first_step_gives() -> None:
     assert hops.bridge(_answer("A Very Long Name Of Seven Words Here"), QUESTION) is None
 
 
-def _index(folder: Path, *articles: tuple[str, str, str, str]) -> Settings:
-    export = folder / "articles.jsonl"
-    rows = [{"id": i, "date": d, "title": t, "text": x, "source": "Wire"} for i, d, t, x in articles]
-    export.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    settings = Settings(index_dir=folder / "index", **NO_GATE)
-    ingest([export], settings, progress=False)
-    return settings
-
-
 def two_step_index(folder: Path) -> Settings:
     """The April 2014 and November 2017 stories of one town's market, ingested under `folder` (no gate)."""
-    return _index(folder, EARLIER, LATER)
+    rows = [{"id": i, "date": d, "title": t, "text": x, "source": "Wire"} for i, d, t, x in (EARLIER, LATER)]
+    return ungated_index(folder, rows)
 
 
 def two_step_replies(assistant: Assistant, town: str = "Atareb", toll: str | None = "21") -> dict[str, dict]:
