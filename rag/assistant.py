@@ -242,7 +242,8 @@ class Assistant:
         yield Progress(f"Looking for the answer about {name}…")
         second = yield from self._answered(question, steps.second_with(name), llm, None, filters, top_k, timings, False)
         if second.mode != "generated":
-            whole.notice = f"{whole.notice}; the {steps.kind} the question describes is {name}, but {second.notice}"
+            found = f"the {steps.kind} the question describes is {name}, but {second.notice}"
+            whole.notice = f"{whole.notice}; {found}" if whole.notice else found
             whole.withheld += second.withheld
             yield whole.text
             return whole
