@@ -77,29 +77,26 @@ def parse(question: str) -> TwoSteps | None:
     return _introduced_then_asked(question) or _described(question)
 
 
-def _name_of(description: str) -> str:
-    description = re.sub(r"^(?:the|a|an)\s+", "", description.strip(" ,"), flags=re.IGNORECASE)
-    return f"What is the name of the {description}?"
+def _asking_name(described: re.Match[str], second: str) -> TwoSteps:
+    """The two steps when the question's own words describe the thing: "What is the name of <description>?", then
+    `second`."""
+    description = re.sub(r"^(?:the|a|an)\s+", "", described.group("described").strip(" ,"), flags=re.IGNORECASE)
+    return TwoSteps(f"What is the name of the {description}?", second, described.group("kind").lower())
 
 
 def _described(question: str) -> TwoSteps | None:
     opening = OPENING.match(question)
     if opening and _asks(opening.group("rest")):
-        rest = opening.group("rest")
-        return TwoSteps(_name_of(opening.group("described")), "{bridge}: " + rest, opening.group("kind").lower())
+        return _asking_name(opening, "{bridge}: " + opening.group("rest"))
     subject = SUBJECT.match(question)
     if subject:
-        return TwoSteps(
-            _name_of(subject.group("described")), "{bridge} " + subject.group("rest"), subject.group("kind").lower()
-        )
+        return _asking_name(subject, "{bridge} " + subject.group("rest"))
     led = LED_BY.search(question)
     if led:
-        second = question[: led.start()] + "{bridge}" + question[led.end() :]
-        return TwoSteps(_name_of(led.group("described")), second, led.group("kind").lower())
+        return _asking_name(led, question[: led.start()] + "{bridge}" + question[led.end() :])
     closing = CLOSING.match(question)
     if closing and _asks(closing.group("head")):
-        second = closing.group("head") + "{bridge}?"
-        return TwoSteps(_name_of(closing.group("described")), second, closing.group("kind").lower())
+        return _asking_name(closing, closing.group("head") + "{bridge}?")
     return None
 
 
@@ -124,7 +121,7 @@ def _introduced_then_asked(question: str) -> TwoSteps | None:
         return None
     second = back.sub(lambda m: "{bridge}'s" if m.group(0).endswith("'s") else "{bridge}", asked, count=1)
     if defined:
-        return TwoSteps(_name_of(defined.group("described")), second, kind)
+        return _asking_name(defined, second)
     first = introducing[: introduced.start()] + "which " + introduced.group("words") + introducing[introduced.end() :]
     first = re.sub(r"\bwhich\s+certain\s+", "which ", first.rstrip(".;!? ")) + "?"
     return TwoSteps(first[0].upper() + first[1:], second, kind)
