@@ -28,6 +28,11 @@ def test_numbers_as_words_or_digits_must_be_in_the_cited_sentence() -> None:
     assert problems and "12" in problems[0]
     # "one of the key allies" is not a count
     assert check.numbers("Jaysh al-Izza is one of the key allies of Hayat Tahrir al-Sham.") == []
+    # a story's time stamp is no count: fakes-counts-dev's "22" read from "22:33 18 Civilians Killed"
+    stamped = "Wednesday 22 July 2015 22:33 18 Civilians Killed in Barrel Bomb Attack"
+    assert check.numbers(stamped) == ["22", "2015", "18"]
+    stamp = said("22:33 18 Civilians Killed in Barrel Bomb Attack on Rural Aleppo.")
+    assert check.answer_problems("How many civilians were killed in the barrel bomb attack?", "22", stamp)
 
 
 def test_a_date_or_name_the_sentence_does_not_give_is_caught() -> None:

@@ -101,7 +101,8 @@ ALIASES = [  # names the corpus writes several ways; any one satisfies the other
 ALIAS_OF = {word: group for group in ALIASES for word in group}
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
-_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+# a clock time ("22:33 18 Civilians Killed", a story's time stamp) is one token: its hours are no count
+_TOKEN = re.compile(r"\b\d{1,2}:\d\d\b|[a-z0-9]+(?:[.,][0-9]+)*")
 ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
 _UNITS = {
     word: value
