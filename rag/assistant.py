@@ -11,14 +11,15 @@ Nothing the model writes is shown before it is checked (see rag/answer/stage.py)
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from rag import rank
-from rag.answer import Answer, Progress, RetrievedPassage, dates, hops
+from rag.answer import Answer, Citation, Progress, RetrievedPassage, counts, dates, hops
 from rag.answer import between as days_between
 from rag.answer.stage import REFUSAL, AnswerStage, timed
 from rag.config import Settings, load_settings
@@ -123,13 +124,16 @@ class Assistant:
                 llm, notice = None, str(error)
                 query = standalone_question(None, normalise_history(history), question)
         between = days_between.parse(query) if llm is not None else None
-        steps = hops.parse(query) if llm is not None and between is None else None
-        if between is None:
+        two_counts = counts.parse(query) if llm is not None and between is None else None
+        steps = hops.parse(query) if llm is not None and between is None and two_counts is None else None
+        if between is not None:
+            answer = yield from self._days_between(question, query, between, llm, filters, top_k, timings)
+        elif two_counts is not None:
+            answer = yield from self._two_counts(question, query, two_counts, llm, filters, top_k, timings)
+        else:
             answer = yield from self._answered(question, query, llm, notice, filters, top_k, timings, steps is None)
             if steps is not None:
                 answer = yield from self._two_steps(question, query, steps, answer, llm, filters, top_k, timings)
-        else:
-            answer = yield from self._days_between(question, query, between, llm, filters, top_k, timings)
         yield self._finish(answer, started)
 
     def _answered(
@@ -167,6 +171,61 @@ class Assistant:
         self.stage.extractive(answer, ranked, notice)
         return answer
 
+    def _each_of_two(
+        self,
+        question: str,
+        asks: Sequence[tuple[str, str]],
+        value_of: Callable[[Answer], Any],
+        llm: LLMClient,
+        filters: Filters | None,
+        top_k: int | None,
+        timings: dict[str, float],
+    ) -> Generator[str | Progress, None, tuple[list[Answer], list[Any]]]:
+        """Two sub-questions (progress message, question) answered and checked in turn, and the value (a day, a count)
+        each checked answer gives; the second is not asked when the first gives none (the model call would be spent
+        for nothing: the combination needs both)."""
+        parts: list[Answer] = []
+        values: list[Any] = []
+        for message, sub_question in asks:
+            yield Progress(message)
+            part = yield from self._answered(question, sub_question, llm, None, filters, top_k, timings, False)
+            parts.append(part)
+            values.append(value_of(part))
+            if values[-1] is None:
+                break
+        return parts, values
+
+    @staticmethod
+    def _not_combined(question: str, query: str, parts: list[Answer], timings: dict[str, float], why: str) -> Answer:
+        """The refusal of a question answered from two sub-questions: both parts' passages and withheld answers
+        kept; an unchecked (extractive) part's notice said first."""
+        answer = Answer(question=question, standalone_question=query, text=REFUSAL, mode="refused", timings=timings)
+        answer.passages = [p for part in parts for p in part.passages]
+        answer.withheld = [item for part in parts for item in part.withheld]
+        unchecked = next((part.notice for part in parts if part.mode == "extractive"), None)
+        answer.notice = f"{unchecked} {why}" if unchecked else why
+        return answer
+
+    @staticmethod
+    def _combined(
+        question: str,
+        query: str,
+        parts: list[Answer],
+        timings: dict[str, float],
+        llm: LLMClient,
+        shown: tuple[str, list[Citation]],
+    ) -> Answer:
+        """The answer worked out from two checked parts: `shown` is its text and citations (the parts' quotes,
+        renumbered), the parts' passages kept, its confidence the lower of theirs."""
+        text, citations = shown
+        answer = Answer(question=question, standalone_question=query, text=text, mode="generated", timings=timings)
+        answer.citations, answer.model = citations, llm.model
+        answer.passages = [p for part in parts for p in part.passages]
+        answer.short_answer = text.split(" (", 1)[0]
+        answer.confidence = min(part.confidence or 0.0 for part in parts)
+        answer.draft = "\n".join(part.draft for part in parts)
+        return answer
+
     def _days_between(
         self,
         question: str,
@@ -178,39 +237,66 @@ class Assistant:
         timings: dict[str, float],
     ) -> Generator[str | Progress, None, Answer]:
         """ "How many days between A and B": each day asked and checked on its own, the difference counted in code."""
-        parts, days = [], []
-        for event, sub_question in zip((between.first, between.second), between.sub_questions(), strict=True):
-            yield Progress(f"Looking for the date of {event}…")
-            part = yield from self._answered(question, sub_question, llm, None, filters, top_k, timings, False)
-            parts.append(part)
-            days.append(days_between.day_of(part))
-            if days[-1] is None:
-                break  # the difference needs both days: the second model call would be spent for nothing
-        answer = Answer(question=question, standalone_question=query, text=REFUSAL, mode="refused", timings=timings)
-        answer.passages = [p for part in parts for p in part.passages]
-        unchecked = next((part.notice for part in parts if part.mode == "extractive"), None)
-        if unchecked:
-            answer.notice = f"{unchecked} Days between two events are counted only from checked answers."
-            return answer
-        first, second = days if len(days) == 2 else (None, None)
-        if first is None or second is None:
-            answer.notice = f"the articles do not give the day of {(between.first, between.second)[len(days) - 1]}"
-            answer.withheld = [item for part in parts for item in part.withheld]
-            return answer
+        events = (between.first, between.second)
+        asks = [
+            (f"Looking for the date of {event}…", sub)
+            for event, sub in zip(events, between.sub_questions(), strict=True)
+        ]
+        parts, days = yield from self._each_of_two(question, asks, days_between.day_of, llm, filters, top_k, timings)
+        if any(part.mode == "extractive" for part in parts):
+            why = "Days between two events are counted only from checked answers."
+            return self._not_combined(question, query, parts, timings, why)
+        if len(days) < 2 or days[-1] is None:
+            why = f"the articles do not give the day of {events[len(days) - 1]}"
+            return self._not_combined(question, query, parts, timings, why)
+        first, second = days
         if between.form == "after" and second < first:
             # "how long after A did B" with B dated before A: one of the two days is wrong (most often a year read
             # from an article date that is not the story's), so neither is shown as the answer
-            answer.notice = (
+            why = (
                 f"the days found ({dates.describe(first)}, {dates.describe(second)}) put {between.second} before "
                 f"{between.first}, which the question says came first"
             )
-            answer.withheld = [item for part in parts for item in part.withheld]
-            return answer
-        answer.text, answer.citations = days_between.combined(between, (parts[0], parts[1]), (first, second))
-        answer.mode, answer.model = "generated", llm.model
-        answer.short_answer = answer.text.split(" (", 1)[0]
-        answer.confidence = min(part.confidence or 0.0 for part in parts)
-        answer.draft = "\n".join(part.draft for part in parts)
+            return self._not_combined(question, query, parts, timings, why)
+        shown = days_between.combined(between, (parts[0], parts[1]), (first, second))
+        answer = self._combined(question, query, parts, timings, llm, shown)
+        yield answer.text
+        return answer
+
+    def _two_counts(
+        self,
+        question: str,
+        query: str,
+        asked: counts.TwoCounts,
+        llm: LLMClient,
+        filters: Filters | None,
+        top_k: int | None,
+        timings: dict[str, float],
+    ) -> Generator[str | Progress, None, Answer]:
+        """ "How many in total in A and B" / "how many more in A than B" / "which had more": each count asked and
+        checked on its own, the sum, difference or larger worked out in code."""
+        events = (asked.first, asked.second)
+        asks = [
+            (f"Looking for the count for {event}…", sub)
+            for event, sub in zip(events, asked.sub_questions(), strict=True)
+        ]
+        count_of = functools.partial(counts.count_of, counted=asked.counted)
+        parts, found = yield from self._each_of_two(question, asks, count_of, llm, filters, top_k, timings)
+        if any(part.mode == "extractive" for part in parts):
+            why = "Counts of two events are combined only from checked answers."
+            return self._not_combined(question, query, parts, timings, why)
+        if len(found) < 2 or found[-1] is None:
+            part = parts[-1]
+            given = "sources that disagree" if part.disagreeing_sides else "no single number"
+            why = f"the articles give {given} for {events[len(found) - 1]}"
+            return self._not_combined(question, query, parts, timings, why)
+        shared = {c.sentence_id for c in parts[0].citations} & {c.sentence_id for c in parts[1].citations}
+        if shared and found[0] == found[1]:
+            # one number of one sentence for both events: one count read as both, not two counts
+            why = f"one number of one sentence was found for both {asked.first} and {asked.second}"
+            return self._not_combined(question, query, parts, timings, why)
+        shown = counts.combined(asked, (parts[0], parts[1]), (found[0], found[1]))
+        answer = self._combined(question, query, parts, timings, llm, shown)
         yield answer.text
         return answer
 
