@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Answer, Citation
+from rag.answer import Answer, Citation, check
 from rag.evaluation import metrics
 from rag.evaluation.baselines import as_markers, looks_like_abstention
 from rag.evaluation.dataset import EvalQuestion, EvalSetError, load_eval_set
@@ -312,8 +312,9 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
 
 def _without_reuse(path: Path) -> list:
     """A set's questions for the "shares no article" checks: the two-step sets' second steps come from any article
-    (a described town is named by another story), so they are checked on their own (below)."""
-    return [] if "multihop" in path.stem else load_eval_set(path)
+    (a described town is named by another story), and the count sets' events from articles other sets quote or
+    name as near misses, so both are checked on their own (below)."""
+    return [] if "multihop" in path.stem or "counts" in path.stem else load_eval_set(path)
 
 
 @pytest.mark.parametrize("name", ["fakes-multihop-dev", "fakes-multihop-holdout", "fakes-multihop-holdout2"])
@@ -337,6 +338,35 @@ def test_the_two_step_sets_quote_fakes_verbatim_and_need_two_articles(name: str)
         for name in ("fakes-multihop-dev", "fakes-multihop-holdout", "fakes-multihop-holdout2")
     }
     assert all(not pairs[a] & pairs[b] for a, b in combinations(pairs, 2))
+
+
+COUNT_SETS = ("fakes-counts-dev", "fakes-counts-holdout", "fakes-counts-holdout2")
+
+
+@pytest.mark.parametrize("name", COUNT_SETS)
+def test_the_count_sets_quote_fakes_verbatim_and_need_two_articles(name: str) -> None:
+    """5 totals, 4 differences and 3 comparisons of two events' counts, each count stated in its own article, and 4
+    of the same shapes whose second count no article gives; a total or difference equal to no number its evidence
+    quotes (an answer that only repeats a figure is not right by accident); no question of another set; no article
+    shared between the count sets."""
+    questions = load_eval_set(SETS / f"{name}.jsonl")
+    others = [q for path in SETS.glob("*.jsonl") if path.stem != name for q in load_eval_set(path)]
+    texts = _record_texts()
+    kinds = {"count-total": 5, "count-difference": 4, "count-comparison": 3, "unanswerable": 4}
+    assert Counter(q.type for q in questions) == kinds
+    assert not {q.question for q in questions} & {q.question for q in others}
+    for question in questions:
+        assert question.answerable == bool(question.evidence)
+        for item in question.evidence:
+            assert item.text in texts[item.doc], f"{question.id}: not verbatim in {item.doc}: {item.text[:60]}"
+        if question.answerable:
+            assert len({e.doc for e in question.evidence}) == 2, question.id
+        if question.type in ("count-total", "count-difference"):
+            (answer,) = question.answers[0]
+            quoted = {n for e in question.evidence for n in check.numbers(e.text)}
+            assert answer.isdigit() and answer not in quoted, question.id
+    docs = {n: {e.doc for q in load_eval_set(SETS / f"{n}.jsonl") for e in q.evidence} for n in COUNT_SETS}
+    assert all(not docs[a] & docs[b] for a, b in combinations(COUNT_SETS, 2))
 
 
 @pytest.mark.parametrize(
