@@ -314,7 +314,22 @@ def _without_reuse(path: Path) -> list:
     """A set's questions for the "shares no article" checks: the two-step sets' second steps come from any article
     (a described town is named by another story), and the count sets' events from articles other sets quote or
     name as near misses, so both are checked on their own (below)."""
-    return [] if "multihop" in path.stem or "counts" in path.stem else load_eval_set(path)
+    return [] if "multihop" in path.stem or "counts" in path.stem or path.stem == "fakes-dev4" else load_eval_set(path)
+
+
+def test_the_fourth_trap_set_quotes_fakes_verbatim_and_uses_no_holdout_article() -> None:
+    """fakes-dev4 (dev side, session 19: new kinds of tempting unanswerable questions) may reuse other dev sets'
+    articles, never a holdout's."""
+    questions = load_eval_set(SETS / "fakes-dev4.jsonl")
+    holdouts = [q for path in SETS.glob("fakes-*holdout*.jsonl") for q in load_eval_set(path)]
+    used = {item.doc for q in holdouts for item in (*q.evidence, *q.near_miss)}
+    texts = _record_texts()
+    assert len(questions) == 40 and sum(not q.answerable for q in questions) == 28
+    for question in questions:
+        assert question.answerable == bool(question.evidence) and (question.answerable or question.near_miss)
+        for item in (*question.evidence, *question.near_miss):
+            assert item.doc not in used, question.id
+            assert item.text in texts[item.doc], f"{question.id}: not verbatim in {item.doc}: {item.text[:60]}"
 
 
 @pytest.mark.parametrize("name", ["fakes-multihop-dev", "fakes-multihop-holdout", "fakes-multihop-holdout2"])
