@@ -246,7 +246,7 @@ class Assistant:
         if any(part.mode == "extractive" for part in parts):
             why = "Days between two events are counted only from checked answers."
             return self._not_combined(question, query, parts, timings, why)
-        if len(days) < 2 or days[-1] is None:
+        if days[-1] is None:  # the values stop at the first missing one
             why = f"the articles do not give the day of {events[len(days) - 1]}"
             return self._not_combined(question, query, parts, timings, why)
         first, second = days
@@ -285,7 +285,7 @@ class Assistant:
         if any(part.mode == "extractive" for part in parts):
             why = "Counts of two events are combined only from checked answers."
             return self._not_combined(question, query, parts, timings, why)
-        if len(found) < 2 or found[-1] is None:
+        if found[-1] is None:  # the values stop at the first missing one
             part = parts[-1]
             given = "sources that disagree" if part.disagreeing_sides else "no single number"
             why = f"the articles give {given} for {events[len(found) - 1]}"

@@ -121,9 +121,9 @@ def parse(question: str) -> TwoCounts | None:
     if pair is None:
         return None
     wounded = _WOUNDED.search(question)
-    outcome = "wounded" if wounded and wounded.group("word").lower() in ("wounded", "injuries") else "killed"
-    if wounded and wounded.group("word").lower() in ("injured", "hurt"):
-        outcome = "injured"
+    outcome = "killed"
+    if wounded:
+        outcome = "injured" if wounded.group("word").lower() in ("injured", "hurt") else "wounded"
     return TwoCounts(*pair, counted=_counted(question), outcome=outcome, form=form)
 
 
@@ -134,12 +134,12 @@ def _events(question: str, form: str) -> tuple[str, str] | None:
     difference), and of several "and"s one an article follows before one a name follows (a name may be the
     second of two places of one event)."""
     joining = _JOINING[form]
-    found = [m for m in _SEPARATOR.finditer(question) if m.group("word").lower().split()[0].rstrip(".") in joining]
+    found = [m for m in _SEPARATOR.finditer(question) if _joining_word(m) in joining]
 
     def telling(separator: re.Match[str]) -> tuple[int, int, int]:
         rest = question[separator.end() :]
         opening = 0 if _OPENS_WITH_ARTICLE.match(rest) else 1 if _OPENS_WITH_NAME.match(rest) else 2
-        return joining.index(separator.group("word").lower().split()[0].rstrip(".")), opening, separator.start()
+        return joining.index(_joining_word(separator)), opening, separator.start()
 
     for separator in sorted(found, key=telling):
         rest = question[separator.end() :]
@@ -161,6 +161,11 @@ def _events(question: str, form: str) -> tuple[str, str] | None:
         if (_OPENS_WITH_ARTICLE.match(first) or _OPENS_WITH_NAME.match(first)) and len(second.split()) >= 2:
             return first, second
     return None
+
+
+def _joining_word(separator: re.Match[str]) -> str:
+    """ "exceed" for ", exceed that of", "vs" for " vs. ": the word `_JOINING` lists."""
+    return separator.group("word").lower().split()[0].rstrip(".")
 
 
 def _counted(question: str) -> str:
@@ -224,7 +229,7 @@ def combined(question: TwoCounts, parts: tuple[Answer, Answer], counts: tuple[in
     )
     if question.form == TOTAL:
         given = set(kinds) - {""}
-        prefix = "" if not given else f"{given.pop()} " if len(given) == 1 else "about "
+        prefix = "" if not given else f"{next(iter(given))} " if len(given) == 1 else "about "
         head = f"{prefix}{first + second} in all ({worked_out})."
     elif question.form == DIFFERENCE:
         gap = abs(first - second)
