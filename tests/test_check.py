@@ -386,3 +386,20 @@ def test_a_question_about_a_person_is_not_answered_with_an_organisation() -> Non
     groom = "The groom Zaradesht Mustafa Fatimi survived the blast at the wedding in Tall Tawil."
     assert check.answer_problems(asked, "Zaradesht Mustafa Fatimi", said(groom)) == []
     assert check.answer_problems("Who was the bomber?", "Islamic State group", said(wedding))
+
+
+def test_a_part_of_an_earlier_count_counts_what_that_count_counts() -> None:
+    # fakes-dev4 dv4-16: "three of them women" are three of the seven wounded, not women killed
+    killed = "Syrian army helicopter fire killed 12 people eight of them children on Wednesday in a camp."
+    wounded = "Seven people were also wounded in the air raid on the camp near Shajara three of them women."
+    question = "How many women were killed when helicopter fire hit the camp near Shajara?"
+    assert check.answer_problems(question, "three", said(killed, wounded)) == [
+        "the number is not a count of women killed in the cited sentence"
+    ]
+    assert check.answer_problems(question.replace("killed", "wounded"), "three", said(killed, wounded)) == []
+    children = "How many children were killed when helicopter fire hit the camp near Shajara?"
+    assert check.answer_problems(children, "eight", said(killed, wounded)) == []
+    assert check.answer_problems(children.replace("killed", "wounded"), "eight", said(killed, wounded)) != []
+    # a part's own outcome word still decides ("including two children wounded" are no children killed)
+    own = "The strike killed five people and injured 20 others including two children wounded by shrapnel."
+    assert check.answer_problems(children.replace("killed", "wounded"), "two", said(own)) == []

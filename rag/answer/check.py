@@ -642,16 +642,32 @@ def asked_outcome(question: str) -> str | None:
 
 def _outcome_of_number(words: list[str], index: int, reach: int = 14) -> str | None:
     """What the number at `index` counts, by the nearest outcome word: the word just before it ("killing 2
-    soldiers"), else the first one after it before the next number ("15 others injured")."""
+    soldiers"), else the first one after it before the next number ("15 others injured"). A part of an earlier
+    count with no outcome word of its own ("Seven people were wounded ... three of them women") counts what that
+    count counts."""
     if index and words[index - 1] in OUTCOME_OF:
         return OUTCOME_OF[words[index - 1]]
     following = words[index + 1 : index + 1 + reach]
     for position, word in enumerate(following):
         if word.isdigit() and not (position and following[position - 1] == "and"):
-            return None  # another count's outcome follows ("5 killed, 15 injured"); "2 women and 2 soldiers" share it
+            break  # another count's outcome follows ("5 killed, 15 injured"); "2 women and 2 soldiers" share it
         if word in OUTCOME_OF:
             return OUTCOME_OF[word]
-    return None
+    whole = _whole_of_part(words, index)
+    return None if whole is None else _outcome_of_number(words, whole, reach)
+
+
+PART_REACH = 30  # words back to the count a part belongs to ("Seven people were wounded in ... three of them women")
+
+
+def _whole_of_part(words: list[str], index: int) -> int | None:
+    """The nearest earlier count that the number at `index` is a part of, when it is written as one ("three of
+    them", "of whom three", "among them three", "including three"); None otherwise."""
+    is_part = words[index + 1 : index + 3] == ["of", "them"] or (index and words[index - 1] in PART_OF)
+    if not is_part:
+        return None
+    earlier = range(index - 1, max(-1, index - 1 - PART_REACH), -1)
+    return next((i for i in earlier if words[i].isdigit() and not _in_a_date(words, i)), None)
 
 
 def counted_group(question: str) -> set[str]:
