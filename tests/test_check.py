@@ -403,3 +403,22 @@ def test_a_part_of_an_earlier_count_counts_what_that_count_counts() -> None:
     # a part's own outcome word still decides ("including two children wounded" are no children killed)
     own = "The strike killed five people and injured 20 others including two children wounded by shrapnel."
     assert check.answer_problems(children.replace("killed", "wounded"), "two", said(own)) == []
+
+
+def test_a_whose_answer_is_written_next_to_the_thing_asked_about() -> None:
+    # fakes-dev4 dv4-03: the sentence says the women attended a funeral, not whose
+    madaya = (
+        "Tags Madaya Syria hunger siege women Hizbollah Three women from the besieged town of Madaya west of the"
+        " Syrian capital Damascus were killed after being hit by artillery shells while attending a funeral."
+    )
+    funeral = "Whose funeral were the mourners attending in Madaya when shelling killed three women?"
+    assert check.answer_problems(funeral, "Syria's Hizbollah", said(madaya)) == [
+        "the cited sentence does not say whose funeral it was"
+    ]
+    of_whom = "Shelling hit the funeral of commander Abu Ali in Madaya killing three women."
+    assert check.answer_problems(funeral, "Abu Ali", said(of_whom)) == []
+    jets = "Russian warplanes struck the market of Saraqeb on Monday a monitor said."
+    assert check.answer_problems("Whose warplanes struck Saraqeb on Monday?", "Russian", said(jets)) == []
+    # a relative "whose" asks about something else ("the plane whose pilot"): no such rule
+    plane = "Who shot down the plane whose pilot was captured near Saraqeb?"
+    assert check._possessor_problems(plane, "Jaish al-Islam", said(jets)) == []

@@ -507,7 +507,9 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
         return ["the cited article says it is not known who did it"]
     if kind == "name":
         problems = _claim_problems(question, evidence.sentences) + _role_problems(question, short_answer, evidence)
-        return problems + _person_problems(question, short_answer)
+        return (
+            problems + _person_problems(question, short_answer) + _possessor_problems(question, short_answer, evidence)
+        )
     return _claim_problems(question, evidence.sentences) if kind is None else []
 
 
@@ -563,6 +565,27 @@ def _person_problems(question: str, short_answer: str) -> list[str]:
     person = asked.group(1).lower() if asked else ""
     if person in PERSONS and answer and answer[-1] in ORGANISATION_HEADS:
         return [f"a question about a person ({person}) answered with an organisation"]
+    return []
+
+
+# "Whose funeral were the mourners attending?": the interrogative "whose", not a relative one ("the plane whose pilot")
+ASKS_WHOSE = re.compile(rf"{_ASKS}whose ([A-Za-z-]+)", re.I)
+POSSESSOR_REACH = 3  # words between the thing asked about and its owner ("Russian warplanes", "the funeral of Ali")
+
+
+def _possessor_problems(question: str, short_answer: str, evidence: Evidence) -> list[str]:
+    """A "whose X" answer must be written next to X in a cited sentence that names X ("Russian warplanes", "the
+    funeral of the commander"), not elsewhere in it ("Three women ... were killed while attending a funeral" says
+    nobody's)."""
+    asked = ASKS_WHOSE.search(question)
+    if not asked:
+        return []
+    words, thing = tokens(evidence.sentences), stem(tokens(asked.group(1))[0])
+    at = [i for i, w in enumerate(words) if stem(w) == thing]
+    owner = set(_stems(w for w in tokens(short_answer) if w not in STOPWORDS))
+    near = {stem(w) for i in at for w in words[max(0, i - POSSESSOR_REACH) : i + POSSESSOR_REACH + 1]}
+    if at and not owner & near:
+        return [f"the cited sentence does not say whose {asked.group(1)} it was"]
     return []
 
 
