@@ -422,3 +422,14 @@ def test_a_whose_answer_is_written_next_to_the_thing_asked_about() -> None:
     # a relative "whose" asks about something else ("the plane whose pilot"): no such rule
     plane = "Who shot down the plane whose pilot was captured near Saraqeb?"
     assert check._possessor_problems(plane, "Jaish al-Islam", said(jets)) == []
+
+
+def test_a_clause_naming_the_event_gives_the_question_no_outcome() -> None:
+    # fakes-dev4 dv4-36: the strikes are counted; "that killed five civilians" says which raids
+    houla = "Assad regime forces have carried out a total of 18 airstrikes in the Houla region leading to five deaths."
+    question = "How many air strikes did regime forces carry out on Houla in the raids that killed five civilians?"
+    assert check.asked_outcome(question) is None
+    assert check.answer_problems(question, "18", said(houla)) == []
+    assert check.asked_outcome("How many people were wounded in the attack that killed five?") == "injured"
+    # the compound must end in the noun: "18 airstrikes" are no count of rockets
+    assert check.answer_problems(question.replace("air strikes", "rockets"), "18", said(houla)) != []

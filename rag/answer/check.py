@@ -659,8 +659,17 @@ OUTCOME_OF = {word: outcome for outcome, words in OUTCOMES.items() for word in w
 
 
 def asked_outcome(question: str) -> str | None:
-    """ "killed", "injured" or "held" when the question counts people that happened to."""
-    return next((OUTCOME_OF[w] for w in tokens(question) if w in OUTCOME_OF), None)
+    """ "killed", "injured" or "held" when the question counts people that happened to; not the outcome of a
+    clause that tells which event it is about ("How many air strikes ... in the raids that killed five")."""
+    words = tokens(question)
+    return next(
+        (
+            OUTCOME_OF[w]
+            for i, w in enumerate(words)
+            if w in OUTCOME_OF and words[i - 1 : i] not in (["that"], ["which"])
+        ),
+        None,
+    )
 
 
 def _outcome_of_number(words: list[str], index: int, reach: int = 14) -> str | None:
@@ -716,15 +725,21 @@ def _counts(
         if word != number or _in_a_date(words, index):
             continue
         after = words[index + 1 : index + 1 + window]
-        if target and not any(stem(w) == target or w in ("others", "more") for w in after):
+        if target and not any(_is_noun(w, noun) or w in ("others", "more") for w in after):
             continue
-        before_noun = after[: next((i for i, w in enumerate(after) if target and stem(w) == target), 0)]
+        before_noun = after[: next((i for i, w in enumerate(after) if target and _is_noun(w, noun)), 0)]
         if whose and any(w in named and not _covered(w, _stems(whose), whose) for w in before_noun):
             continue
         found = _outcome_of_number(words, index)
         if outcome is None or found is None or found == outcome:
             return True
     return False
+
+
+def _is_noun(word: str, noun: str) -> bool:
+    """Whether the word names the counted noun: its forms ("soldier", "soldiers") or a compound ending in it
+    ("airstrikes" for strikes)."""
+    return stem(word) == stem(noun) or (len(noun) > 4 and word.endswith(noun))
 
 
 def _in_a_date(words: list[str], index: int) -> bool:
