@@ -433,3 +433,25 @@ def test_a_clause_naming_the_event_gives_the_question_no_outcome() -> None:
     assert check.asked_outcome("How many people were wounded in the attack that killed five?") == "injured"
     # the compound must end in the noun: "18 airstrikes" are no count of rockets
     assert check.answer_problems(question.replace("air strikes", "rockets"), "18", said(houla)) != []
+
+
+def test_the_outcome_before_a_qualified_number_is_its_own() -> None:
+    # conflict-dev cf-d-02: "killed at least 26 people and injured 30 others" killed 26, it did not injure them
+    bomb = "A Daesh car bomb killed at least 26 people and injured 30 others at a site where displaced families are."
+    question = "How many people were killed by the car bomb at the site of displaced families?"
+    assert check.answer_problems(question, "26", said(bomb)) == []
+    assert check.answer_problems(question, "30", said(bomb)) == [
+        "the number is not a count of killed in the cited sentence"
+    ]
+    assert check.tolls(question, bomb) == ["26"]
+
+
+def test_a_count_answer_is_not_the_whole_the_question_asks_a_part_of() -> None:
+    # fakes-dev fk-a-04: "of the 30 people killed" gives the whole; "30" answers nothing
+    raqqa = "Ten Russian raids hit Raqqa and its outskirts killing at least 30 people and injuring dozens on Thursday."
+    question = "Of the 30 people killed by Russian air raids on Raqqa, how many were Islamic State militants?"
+    assert check.answer_problems(question, "30", said(raqqa)) == ["the answer is the whole the question asks a part of"]
+    # a number the question gives for something else is no whole ("two Hama villages" -> "two" wounded)
+    salamiyeh = "State TV said two people were wounded in ISIS shelling on the nearby town of Salamiyeh."
+    asked = "How many people were wounded in Salamiyeh during the Islamic State attack on two Hama villages?"
+    assert check.answer_problems(asked, "two", said(salamiyeh)) == []

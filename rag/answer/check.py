@@ -486,6 +486,8 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
         found = numbers(short_answer)
         if not found:
             return ["a 'how many' question answered without a number"]
+        if set(found) & _wholes(question):
+            return ["the answer is the whole the question asks a part of"]
         noun, outcome = counted_noun(question), asked_outcome(question)
         whose = counted_group(question)
         groups = counted_groups(noun, whose)
@@ -673,16 +675,22 @@ def asked_outcome(question: str) -> str | None:
 
 
 def _outcome_of_number(words: list[str], index: int, reach: int = 14) -> str | None:
-    """What the number at `index` counts, by the nearest outcome word: the word just before it ("killing 2
-    soldiers"), else the first one after it before the next number ("15 others injured"). A part of an earlier
-    count with no outcome word of its own ("Seven people were wounded ... three of them women") counts what that
-    count counts."""
-    if index and words[index - 1] in OUTCOME_OF:
-        return OUTCOME_OF[words[index - 1]]
+    """What the number at `index` counts, by the nearest outcome word: the word just before it, over "at least",
+    "more than" ("killing 2 soldiers", "killed at least 60", "the lives of at least 32"), else the first one after it,
+    read over a part of it ("20 people including 13 civilians were killed": 20 killed) but not over another count
+    ("5 killed, 15 injured"). A part of an earlier count with no outcome word of its own ("Seven people were wounded
+    ... three of them women") counts what that count counts."""
+    before = index
+    while before and words[before - 1] in QUALIFIERS:
+        before -= 1
+    if before > 1 and words[before - 1] == "of" and words[before - 2] in OUTCOME_OF:
+        before -= 1
+    if before and words[before - 1] in OUTCOME_OF:
+        return OUTCOME_OF[words[before - 1]]
     following = words[index + 1 : index + 1 + reach]
     for position, word in enumerate(following):
-        if word.isdigit() and not (position and following[position - 1] == "and"):
-            break  # another count's outcome follows ("5 killed, 15 injured"); "2 women and 2 soldiers" share it
+        if word.isdigit() and not (position and following[position - 1] in PART_OF | {"and"}):
+            break  # another count's outcome follows; "2 women and 2 soldiers" and "20 including 13" share one
         if word in OUTCOME_OF:
             return OUTCOME_OF[word]
     whole = _whole_of_part(words, index)
@@ -734,6 +742,17 @@ def _counts(
         if outcome is None or found is None or found == outcome:
             return True
     return False
+
+
+def _wholes(question: str) -> set[str]:
+    """The numbers a question gives as a whole it asks a part of ("Of the 30 people killed, how many were IS
+    militants?"; "Among the 12 dead ...")."""
+    words = tokens(question)
+    return {
+        w
+        for i, w in enumerate(words)
+        if w.isdigit() and i > 1 and words[i - 2 : i] in (["of", "the"], ["among", "the"])
+    }
 
 
 def _is_noun(word: str, noun: str) -> bool:
@@ -915,33 +934,13 @@ def tolls(question: str, sentence: str) -> list[str]:
             continue  # "Five more civilians were killed in Sabqa": a toll beside this one, not of it
         # the number must be that outcome's own count ("38 civilians killed"), not one beside it ("20 killed
         # including 13 civilians"), unless the question counts that very group ("15 died including five policemen")
-        counts = _toll_outcome(words, index)
-        if index and words[index - 1] in PART_OF:
-            earlier = reversed(words[max(0, index - 14) : index])
-            counts = next((OUTCOME_OF[w] for w in earlier if w in OUTCOME_OF), None) if noun else None
-        if counts == outcome and any(_counts(sentence, word, group, None, whose) for group in groups):
+        if not noun and _whole_of_part(words, index) is not None:
+            continue
+        if _outcome_of_number(words, index) != outcome:
+            continue
+        if any(_counts(sentence, word, group, None, whose) for group in groups):
             found.append(word)
     return list(dict.fromkeys(found))
-
-
-def _toll_outcome(words: list[str], index: int, reach: int = 14) -> str | None:
-    """What the number at `index` is a toll of: the outcome word just before it (over "at least", "more than"), else
-    the first one after it, read over a part of it ("20 people including 13 civilians were killed": 20 killed)
-    but not over another count ("5 killed, 15 injured")."""
-    before = index
-    while before and words[before - 1] in QUALIFIERS:  # "killed at least 60 civilians"
-        before -= 1
-    if before > 1 and words[before - 1] == "of" and words[before - 2] in OUTCOME_OF:  # "the lives of at least 32"
-        before -= 1
-    if before and words[before - 1] in OUTCOME_OF:
-        return OUTCOME_OF[words[before - 1]]
-    following = words[index + 1 : index + 1 + reach]
-    for position, word in enumerate(following):
-        if word.isdigit() and not (position and following[position - 1] in PART_OF | {"and"}):
-            return None
-        if word in OUTCOME_OF:
-            return OUTCOME_OF[word]
-    return None
 
 
 def speaker(sentence: str) -> str:
