@@ -329,6 +329,7 @@ def test_the_later_trap_sets_quote_fakes_verbatim_and_use_no_holdout_article(nam
     assert len(questions) == 40 and sum(not q.answerable for q in questions) == 28
     for question in questions:
         assert question.answerable == bool(question.evidence) and (question.answerable or question.near_miss)
+        assert all(len(group) == 1 for group in question.answers), f"{question.id}: alternatives, not a required list"
         for item in (*question.evidence, *question.near_miss):
             assert item.doc not in used, question.id
             assert item.text in texts[item.doc], f"{question.id}: not verbatim in {item.doc}: {item.text[:60]}"
@@ -416,6 +417,7 @@ def test_the_calibration_and_later_holdout_sets_quote_fakes_verbatim_and_share_n
     assert not {q.question for q in questions} & {q.question for q in others}
     for question in questions:
         assert question.answerable == bool(question.evidence) and (question.answerable or question.near_miss)
+        assert all(len(group) == 1 for group in question.answers), f"{question.id}: alternatives, not a required list"
         for item in (*question.evidence, *question.near_miss):
             assert item.doc not in used, question.id
             assert item.text in texts[item.doc], f"{question.id}: not verbatim in {item.doc}: {item.text[:60]}"
