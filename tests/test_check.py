@@ -455,3 +455,31 @@ def test_a_count_answer_is_not_the_whole_the_question_asks_a_part_of() -> None:
     salamiyeh = "State TV said two people were wounded in ISIS shelling on the nearby town of Salamiyeh."
     asked = "How many people were wounded in Salamiyeh during the Islamic State attack on two Hama villages?"
     assert check.answer_problems(asked, "two", said(salamiyeh)) == []
+
+
+def test_a_sentence_that_leaves_the_perpetrator_open_answers_no_who_did_it() -> None:
+    # fakes-dev5 dv5-18: one of two air forces, the Observatory cannot say which
+    atareb = (
+        "It was unclear if Syrian regime warplanes or aircraft of its Russian allies carried out what the"
+        " Observatory called a new massacre."
+    )
+    question = "Whose warplanes carried out the three air strikes on the centre of Atareb on Friday?"
+    assert "the cited sentence leaves open who did it" in check.answer_problems(question, "Syrian regime", said(atareb))
+    known = (
+        "Syrian regime warplanes carried out three air strikes on the centre of Atareb on Friday the Observatory said."
+    )
+    assert check.answer_problems(question, "Syrian regime", said(known)) == []
+
+
+def test_a_day_given_for_an_averted_or_planned_event_is_not_when_it_happened() -> None:
+    # fakes-dev5 dv5-03: the day of Kerry's hint that the strike might be averted
+    hint = (
+        "On October 9 2013 US Foreign Secretary John Kerry made a hint at the possibility of averting the strike if"
+        " the Assad regime were to hand over its chemical arsenal."
+    )
+    question = "On what date did the United States carry out the punitive strike it had prepared against Assad?"
+    assert check.answer_problems(question, "October 9 2013", said(hint)) == [
+        "the cited sentence speaks of the strike as not (yet) done"
+    ]
+    done = "On October 9 2013 US warships carried out the punitive strike against Assad forces near Damascus."
+    assert check.answer_problems(question, "October 9 2013", said(done)) == []

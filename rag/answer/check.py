@@ -256,6 +256,28 @@ def day_given_for_another(question: str, short_answer: str, text: str) -> str | 
     return words[before] if dated_between else None
 
 
+UNREALISED = frozenset(
+    _words(
+        "avert averting averted prevent preventing prevented possibility possible threat threatened threatening "
+        "plan plans planned planning prepared preparing expected would could might"
+    )
+)
+UNREALISED_REACH = 3  # words from the marker to the event it governs ("the possibility of averting the strike")
+
+
+def _unrealised(question: str, sentence: str) -> str | None:
+    """A word of the question's that the sentence writes only as averted, planned, threatened or possible ("Kerry
+    made a hint at the possibility of averting the strike", "prepared for a punitive strike"): the day such a
+    sentence gives is not the day it happened. None when every such word is also written as done."""
+    words = tokens(sentence)
+    asked = set(content_words(question)) - UNREALISED
+    for word in dict.fromkeys(w for w in words if w in asked):
+        at = [i for i, w in enumerate(words) if w == word]
+        if all(UNREALISED & set(words[max(0, i - UNREALISED_REACH) : i]) for i in at):
+            return word
+    return None
+
+
 def years(text: str) -> list[str]:
     return [t for t in tokens(text) if re.fullmatch(r"(19|20)\d\d", t)]
 
@@ -503,10 +525,15 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
         other = day_given_for_another(question, short_answer, evidence.sentences)
         if other:
             return [f"the cited sentence gives that day for {other}, and another date for what the question asks"]
+        unrealised = _unrealised(question, evidence.sentences)
+        if unrealised:
+            return [f"the cited sentence speaks of the {unrealised} as not (yet) done"]
     elif kind == "name" and not (names(short_answer) or names(f"x {short_answer}")):
         return ["a 'who/which/where' question answered without a name"]
     if kind in ("name", None) and ASKS_PERPETRATOR.search(question) and PERPETRATOR_UNKNOWN.search(evidence.articles):
         return ["the cited article says it is not known who did it"]
+    if kind in ("name", None) and ASKS_PERPETRATOR.search(question) and PERPETRATOR_OPEN.search(evidence.sentences):
+        return ["the cited sentence leaves open who did it"]
     if kind == "name":
         problems = _claim_problems(question, evidence.sentences) + _role_problems(question, short_answer, evidence)
         return (
@@ -613,6 +640,11 @@ def _roles(words: list[str]) -> list[str]:
 
 # "Which air force carried out the raid?": an article that says no one knows who did it answers no such question.
 ASKS_PERPETRATOR = re.compile(r"\b(?:carried out|was behind|were behind|responsible for|launched|conducted)\b", re.I)
+# ("It was unclear if Syrian regime warplanes or aircraft of its Russian allies carried out ..."): only in the
+# cited sentence, since an article's "unclear whether the truce will hold" says nothing of who did this
+PERPETRATOR_OPEN = re.compile(
+    r"\b(?:unclear|not (?:yet |immediately )?(?:clear|known|confirmed)) (?:if|whether)\b", re.I
+)
 PERPETRATOR_UNKNOWN = re.compile(
     r"\b(?:unclear|not (?:yet |immediately )?(?:clear|known)|unknown) (?:who|which|whose)\b", re.I
 )
