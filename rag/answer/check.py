@@ -859,11 +859,13 @@ def _placed_elsewhere(question: str, evidence: Evidence, missing: list[str]) -> 
     if question_kind(question) not in ("count", "date") and not ASKS_PERPETRATOR.search(question):
         return None
     near = tokens(f"{evidence.sentences} {evidence.context}")
+    near_stems, near_words = _stems(near), set(near)
     asked = list(dict.fromkeys(names(question)))
-    far = [n for n in asked if n not in missing and not _covered(n, _stems(near), set(near))]
+    far = [n for n in asked if n not in missing and not _covered(n, near_stems, near_words)]
     named, words = set(names(evidence.sentences)), tokens(evidence.sentences)
     places = [w for i, w in enumerate(words) if i and w in named and words[i - 1] in PLACE_PREPOSITIONS]
-    other = [p for p in dict.fromkeys(places) if not _covered(p, _stems(asked), set(asked))]
+    asked_stems, asked_words = _stems(asked), set(asked)
+    other = [p for p in dict.fromkeys(places) if not _covered(p, asked_stems, asked_words)]
     if far and other:
         return f"the cited sentence is about {', '.join(other)}; the article names {', '.join(far)} elsewhere"
     return None
