@@ -505,3 +505,15 @@ def test_a_name_answer_must_be_written_as_a_name_in_its_evidence() -> None:
     ]
     named = "Mortar shells fired by the Jaish al-Islam faction hit a technical institute in Damascus state media said."
     assert check.answer_problems(question, "Jaish al-Islam", said(named)) == []
+
+
+def test_a_named_institution_or_place_is_asked_for_by_name() -> None:
+    # fakes-calib cal-a-36: "Technical institute" for a named institute the sentence does not name
+    mortar = "Mortar shells slammed into central Damascus on Tuesday hitting a technical institute state media said."
+    question = "Which institute in Damascus's Shaghour neighbourhood was hit by mortar shells in April 2014?"
+    assert check.question_kind(question) == "name"
+    assert check.answer_problems(question, "Technical institute", said(mortar)) == [
+        "a 'who/which/where' question answered without a name"
+    ]
+    named = "Mortar shells hit the Badr al-Din al-Hussein institute in Shaghour on Tuesday state media said."
+    assert check.answer_problems(question, "Badr al-Din al-Hussein", said(named)) == []

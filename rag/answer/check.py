@@ -393,7 +393,8 @@ def without_unsupported_attribution(claim: str, evidence: Evidence) -> str:
 _ASKS = r"(?:^|[,;:.?!]\s*|^(?:and|but|so|then|on|in|at|to|from|by|for|of|near|with|since|until|during)\s+)"
 _NAMED_THINGS = (
     r"group|faction|organi[sz]ation|militia|person|commander|spokesman|spokeswoman|official|country|town|city|"
-    r"village|province|movement|army|party|minister|leader|agency|outlet|newspaper"
+    r"village|province|movement|army|party|minister|leader|agency|outlet|newspaper|"
+    r"institute|hospital|school|university|mosque|prison|airport|neighbou?rhood|district"
 )
 QUESTION_KIND = [
     ("count", re.compile(r"\b(how many|how much|(?:what|the) (?:total )?number of|death toll|what toll)\b", re.I)),
