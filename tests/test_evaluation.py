@@ -312,8 +312,8 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
 
 def _without_reuse(path: Path) -> list:
     """A set's questions for the "shares no article" checks: the two-step sets' second steps come from any article
-    (a described town is named by another story), and the count sets' events from articles other sets quote or
-    name as near misses, so both are checked on their own (below)."""
+    (a described town is named by another story), the count sets' events from articles other sets quote or name
+    as near misses, and the later trap sets reuse dev sets' articles, so these are checked on their own (below)."""
     trap_sets = ("fakes-dev4", "fakes-dev5")
     return [] if "multihop" in path.stem or "counts" in path.stem or path.stem in trap_sets else load_eval_set(path)
 
