@@ -318,6 +318,17 @@ def _without_reuse(path: Path) -> list:
     return [] if "multihop" in path.stem or "counts" in path.stem or path.stem in trap_sets else load_eval_set(path)
 
 
+def _assert_trap_questions(questions: list, used: set[str], texts: dict[str, str]) -> None:
+    """Each answerable question has evidence, each unanswerable one a near miss; answers are alternatives; every
+    quoted sentence is verbatim in its article, and no article is one of `used`."""
+    for question in questions:
+        assert question.answerable == bool(question.evidence) and (question.answerable or question.near_miss)
+        assert all(len(group) == 1 for group in question.answers), f"{question.id}: alternatives, not a required list"
+        for item in (*question.evidence, *question.near_miss):
+            assert item.doc not in used, question.id
+            assert item.text in texts[item.doc], f"{question.id}: not verbatim in {item.doc}: {item.text[:60]}"
+
+
 @pytest.mark.parametrize("name", ["fakes-dev4", "fakes-dev5"])
 def test_the_later_trap_sets_quote_fakes_verbatim_and_use_no_holdout_article(name: str) -> None:
     """fakes-dev4 and fakes-dev5 (dev side, sessions 19 and 20: new kinds of tempting unanswerable questions) may
@@ -325,14 +336,8 @@ def test_the_later_trap_sets_quote_fakes_verbatim_and_use_no_holdout_article(nam
     questions = load_eval_set(SETS / f"{name}.jsonl")
     holdouts = [q for path in SETS.glob("fakes-*holdout*.jsonl") for q in load_eval_set(path)]
     used = {item.doc for q in holdouts for item in (*q.evidence, *q.near_miss)}
-    texts = _record_texts()
     assert len(questions) == 40 and sum(not q.answerable for q in questions) == 28
-    for question in questions:
-        assert question.answerable == bool(question.evidence) and (question.answerable or question.near_miss)
-        assert all(len(group) == 1 for group in question.answers), f"{question.id}: alternatives, not a required list"
-        for item in (*question.evidence, *question.near_miss):
-            assert item.doc not in used, question.id
-            assert item.text in texts[item.doc], f"{question.id}: not verbatim in {item.doc}: {item.text[:60]}"
+    _assert_trap_questions(questions, used, _record_texts())
 
 
 @pytest.mark.parametrize("name", ["fakes-multihop-dev", "fakes-multihop-holdout", "fakes-multihop-holdout2"])
@@ -412,15 +417,9 @@ def test_the_calibration_and_later_holdout_sets_quote_fakes_verbatim_and_share_n
     questions = load_eval_set(SETS / f"{name}.jsonl")
     others = [q for path in SETS.glob("fakes-*.jsonl") if path.stem != name for q in _without_reuse(path)]
     used = {item.doc for q in others for item in (*q.evidence, *q.near_miss)}
-    texts = _record_texts()
     assert len(questions) == size and sum(not q.answerable for q in questions) == unanswerable
     assert not {q.question for q in questions} & {q.question for q in others}
-    for question in questions:
-        assert question.answerable == bool(question.evidence) and (question.answerable or question.near_miss)
-        assert all(len(group) == 1 for group in question.answers), f"{question.id}: alternatives, not a required list"
-        for item in (*question.evidence, *question.near_miss):
-            assert item.doc not in used, question.id
-            assert item.text in texts[item.doc], f"{question.id}: not verbatim in {item.doc}: {item.text[:60]}"
+    _assert_trap_questions(questions, used, _record_texts())
 
 
 def test_loader_reports_every_bad_line(tmp_path: Path) -> None:

@@ -531,10 +531,11 @@ def answer_problems(question: str, short_answer: str, evidence: Evidence) -> lis
             return [f"the cited sentence speaks of the {unrealised} as not (yet) done"]
     elif kind == "name" and not _written_as_name(short_answer, evidence):
         return ["a 'who/which/where' question answered without a name"]
-    if kind in ("name", None) and ASKS_PERPETRATOR.search(question) and PERPETRATOR_UNKNOWN.search(evidence.articles):
-        return ["the cited article says it is not known who did it"]
-    if kind in ("name", None) and ASKS_PERPETRATOR.search(question) and PERPETRATOR_OPEN.search(evidence.sentences):
-        return ["the cited sentence leaves open who did it"]
+    if kind in ("name", None) and ASKS_PERPETRATOR.search(question):
+        if PERPETRATOR_UNKNOWN.search(evidence.articles):
+            return ["the cited article says it is not known who did it"]
+        if PERPETRATOR_OPEN.search(evidence.sentences):
+            return ["the cited sentence leaves open who did it"]
     if kind == "name":
         problems = _claim_problems(question, evidence.sentences) + _role_problems(question, short_answer, evidence)
         return (
