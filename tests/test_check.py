@@ -181,6 +181,17 @@ def test_the_cited_sentences_must_be_about_the_asked_place_and_date() -> None:
     assert check.question_problems(asked, placed) == [
         "the cited sentence is about idlib; the article names maaret, numan elsewhere"
     ]
+    # a name qualifying the next is no other place, nor is a month (fakes-ordering-dev ord-a-04 / ord-a-08 / ord-a-02)
+    hasakeh = "A motorcycle bomber killed at least 16 civilians outside a bakery in Syrias Hasakeh city Tuesday."
+    asked = "When was the motorcycle suicide bombing outside a bakery in the Salihiah neighbourhood of Hasakeh city?"
+    assert check.question_problems(asked, Evidence(hasakeh, "", (), f"Blast in Salihiah. {hasakeh}")) == []
+    bus = "A bomb exploded inside a bus on Jan. 25 killing four people."
+    asked = "When did the explosion inside a bus in the Al Kalassa area happen?"
+    assert check.question_problems(asked, Evidence(bus, "", (), f"Blast in Al Kalassa. {bus}")) == []
+    elsewhere_run = Evidence(bus.replace("Jan. 25", "Jan. 25 in Bab Touma"), "", (), f"Blast in Al Kalassa. {bus}")
+    assert check.question_problems(asked, elsewhere_run) == [
+        "the cited sentence is about bab touma; the article names kalassa elsewhere"
+    ]
     # (not for a question about a person: a real name is given in a sentence about his life "in Afghanistan")
     life = Evidence("Suri real name Radwan Nammous fought in Afghanistan.", "", (), "Abu Firas al-Suri was killed.")
     assert check.question_problems("What was the real name of Abu Firas al-Suri?", life) == []

@@ -864,13 +864,29 @@ def _placed_elsewhere(question: str, evidence: Evidence, missing: list[str]) -> 
     near_stems, near_words = _stems(near), set(near)
     asked = list(dict.fromkeys(names(question)))
     far = [n for n in asked if n not in missing and not _covered(n, near_stems, near_words)]
-    named, words = set(names(evidence.sentences)), tokens(evidence.sentences)
-    places = [w for i, w in enumerate(words) if i and w in named and words[i - 1] in PLACE_PREPOSITIONS]
     asked_stems, asked_words = _stems(asked), set(asked)
-    other = [p for p in dict.fromkeys(places) if not _covered(p, asked_stems, asked_words)]
+    other = [
+        " ".join(place)
+        for place in dict.fromkeys(_places(evidence.sentences))
+        if not any(_covered(word, asked_stems, asked_words) for word in place)
+    ]
     if far and other:
         return f"the cited sentence is about {', '.join(other)}; the article names {', '.join(far)} elsewhere"
     return None
+
+
+def _places(text: str) -> list[tuple[str, ...]]:
+    """The names a preposition places something at, each a run of names ("on Bab Touma", "in Syrias Hasakeh city":
+    the country qualifies the city, so a question naming either is about that place); a month is none ("on Jan. 25")."""
+    named, words = set(names(text)) - set(MONTH_ABBREVIATIONS), tokens(text)
+    found = []
+    for index, word in enumerate(words[:-1]):
+        if word in PLACE_PREPOSITIONS and words[index + 1] in named:
+            end = index + 1
+            while end < len(words) and words[end] in named:
+                end += 1
+            found.append(tuple(words[index + 1 : end]))
+    return found
 
 
 def _undated_elsewhere(text: str, asked_years: set[str]) -> set[str]:
