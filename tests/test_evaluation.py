@@ -258,7 +258,7 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
     assert not {q.id for q in dev} & {q.id for q in holdout}
     assert not {q.question for q in dev} & {q.question for q in holdout}
     assert 0.25 <= len(holdout) / len(dev + holdout) <= (0.5 if name in ("fakes-ordering", "fakes-conflict") else 0.42)
-    # a second holdout, written after the first was read (README: "Days between two events")
+    # a second holdout, written after the first had decided something (README: "Days between two events"; session 21)
     extra = load_eval_set(SETS / f"{name}-holdout2.jsonl") if name in ("fakes-datediff", "fakes-ordering") else []
     both = dev + holdout + extra
     assert len({q.id for q in both}) == len(both) and len({q.question for q in both}) == len(both)
