@@ -319,8 +319,8 @@ def _without_reuse(path: Path) -> list:
     (a described town is named by another story), the count sets' events from articles other sets quote or name
     as near misses, the second ordering holdout's events come from articles other (non-ordering) sets quote, and the
     later trap sets reuse dev sets' articles, so these are checked on their own (below)."""
-    trap_sets = ("fakes-dev4", "fakes-dev5", "fakes-ordering-holdout2")
-    return [] if "multihop" in path.stem or "counts" in path.stem or path.stem in trap_sets else load_eval_set(path)
+    checked_apart = ("fakes-dev4", "fakes-dev5", "fakes-ordering-holdout2")
+    return [] if "multihop" in path.stem or "counts" in path.stem or path.stem in checked_apart else load_eval_set(path)
 
 
 def _assert_trap_questions(questions: list, used: set[str], texts: dict[str, str]) -> None:
