@@ -317,9 +317,10 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
 def _without_reuse(path: Path) -> list:
     """A set's questions for the "shares no article" checks: the two-step sets' second steps come from any article
     (a described town is named by another story), the count sets' events from articles other sets quote or name
-    as near misses, the second ordering holdout's events come from articles other (non-ordering) sets quote, and the
-    later trap sets reuse dev sets' articles, so these are checked on their own (below)."""
-    checked_apart = ("fakes-dev4", "fakes-dev5", "fakes-ordering-holdout2")
+    as near misses, the second ordering holdout's events come from articles other (non-ordering) sets quote, the
+    later trap sets reuse dev sets' articles and the date sets the articles whose dateline the export misdates, so
+    these are checked on their own (below)."""
+    checked_apart = ("fakes-dev4", "fakes-dev5", "fakes-ordering-holdout2", "fakes-dates-dev", "fakes-dates-holdout")
     return [] if "multihop" in path.stem or "counts" in path.stem or path.stem in checked_apart else load_eval_set(path)
 
 
@@ -343,6 +344,25 @@ def test_the_later_trap_sets_quote_fakes_verbatim_and_use_no_holdout_article(nam
     used = {item.doc for q in holdouts for item in (*q.evidence, *q.near_miss)}
     assert len(questions) == 40 and sum(not q.answerable for q in questions) == 28
     _assert_trap_questions(questions, used, _record_texts())
+
+
+def test_the_date_sets_quote_fakes_verbatim_and_keep_dev_and_holdout_articles_apart() -> None:
+    """fakes-dates-dev / -holdout (session 22): questions over the articles whose own dateline differs from the
+    export's date; the dev set quotes no article a holdout quotes, the holdout none a dev set quotes; orderings cite
+    two articles."""
+    sets = {name: load_eval_set(SETS / f"fakes-dates-{name}.jsonl") for name in ("dev", "holdout")}
+    shape = {"date": 6, "numeric": 2, "factoid": 1, "ordering": 3, "unanswerable": 18}
+    docs = {name: {e.doc for q in qs for e in (*q.evidence, *q.near_miss)} for name, qs in sets.items()}
+    for split, other in (("dev", "holdout"), ("holdout", "dev")):
+        others = [q for path in SETS.glob(f"fakes-*{other}*.jsonl") for q in load_eval_set(path)]
+        assert Counter(q.type for q in sets[split]) == shape
+        _assert_trap_questions(
+            sets[split], {e.doc for q in others for e in (*q.evidence, *q.near_miss)}, _record_texts()
+        )
+        assert not {q.question for q in sets[split]} & {q.question for q in others}
+        for question in (q for q in sets[split] if q.type == "ordering"):
+            assert question.answers[0][0] in ("yes", "no") and len({e.doc for e in question.evidence}) == 2
+    assert not docs["dev"] & docs["holdout"]
 
 
 @pytest.mark.parametrize("name", ["fakes-multihop-dev", "fakes-multihop-holdout", "fakes-multihop-holdout2"])
