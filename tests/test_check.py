@@ -285,6 +285,26 @@ def test_a_date_said_elsewhere_in_the_article_does_not_make_it_about_that_date()
     assert check.question_problems(question.replace("March", "November"), evidence) == []
 
 
+def test_an_asked_day_is_said_as_a_day_and_a_whole_period_by_name() -> None:
+    # fakes-dates-dev dt-d-13: "on 2 October 2017" was found in "Two suicide bombers" beside an attack of Wednesday
+    # 11 October, and "October" in the article's "In early October ..."
+    sentence = "More than 10 people were injured in three attacks near a police station in Damascus on Wednesday."
+    article = f"{sentence} Two suicide bombers attacked. In early October bombers killed 15 in al Midan."
+    evidence = Evidence(sentence, "Two suicide bombers attacked.", said(published="2017-10-11").published, article)
+    question = "How many people were wounded in the attack on the police station in Damascus on 2 October 2017?"
+    assert check.question_problems(question, evidence) == ["the cited articles are not about 2"]
+    assert check.question_problems(question.replace("2 October", "11 October"), evidence) == []
+    assert check.question_problems(question, Evidence(sentence + " (2017-10-02)", "", (), article)) == []
+    # dt-d-26: one episode's toll in a story of 24 April is no toll for the whole of April
+    houla = "A total of 18 airstrikes in the Houla region led to the death of five civilians."
+    asked = "How many civilians were killed in air strikes on the Houla region over the whole of April 2017?"
+    assert check.question_problems(asked, said(houla, published="2017-04-24")) == [
+        "the cited sentences give no total for the whole of april 2017"
+    ]
+    assert check.question_problems(asked.replace("over the whole of", "in"), said(houla, published="2017-04-24")) == []
+    assert check.question_problems(asked, said(houla.replace("led", "in April 2017 led"))) == []
+
+
 def test_counts_of_children_and_of_its_own_fighters_and_no_count_inside_a_date() -> None:
     # calibration set: "6" taken from the dateline "Thursday 6 Mar 2014" for "how many children"
     homs = "Car bomb kills 15 in Homs AFP Thursday 6 Mar 2014 At least 15 people were killed and 12 others wounded."

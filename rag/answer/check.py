@@ -836,13 +836,22 @@ def question_problems(question: str, evidence: Evidence) -> list[str]:
     near = " ".join((evidence.sentences, evidence.context))
     days = {*evidence.published, *(day for p in evidence.published for day in dates.days_named(near, p))}
     published = {w for d in days for w in _date_tokens(d)}
-    asked_years = set(years(question))
-    dates_said = set(date_words(near)) | set(numbers(near)) | _undated_elsewhere(evidence.articles, asked_years)
-    asked_dates = [*date_words(question), *asked_years, *_days(question)]
+    asked_years, asked_days = set(years(question)), set(_days(question))
+    # an asked day is said as a day ("2 October", "2017-10-02"), not as a count ("Two suicide bombers")
+    iso_days = {parse_iso(found) for found in dates.ISO_DATE.findall(near)}
+    days_said = {*_days(near), *(str(day.day) for day in iso_days if day)}
+    counts = set(numbers(near)) - asked_days
+    dates_said = set(date_words(near)) | days_said | counts | _undated_elsewhere(evidence.articles, asked_years)
+    asked_dates = [*date_words(question), *asked_years, *asked_days]
     missing = [d for d in dict.fromkeys(asked_dates) if d not in dates_said and d not in published]
     if missing:
         problems.append(f"the cited articles are not about {' '.join(missing)}")
-    other = [n for n in numbers(question) if n not in set(years(question)) | set(_days(question))]
+    # a total over a whole month or year is that period's only where the cited sentences name it: the story's date
+    # dates one episode ("18 airstrikes since Sunday night" in a story of 24 April is no toll for all of April)
+    unnamed = [d for d in (*date_words(question), *asked_years) if d not in {*date_words(near), *years(near)}]
+    if WHOLE_PERIOD.search(question) and unnamed:
+        problems.append(f"the cited sentences give no total for the whole of {' '.join(unnamed)}")
+    other = [n for n in numbers(question) if n not in asked_years | asked_days]
     missing = [n for n in dict.fromkeys(other) if n not in words]
     if missing:
         problems.append(f"the cited articles do not mention {', '.join(missing)}")
@@ -918,6 +927,14 @@ def _days(text: str) -> list[str]:
             if any(MONTH_ABBREVIATIONS.get(n, n) in MONTHS for n in neighbours):
                 days.append(word)
     return days
+
+
+_PERIOD = rf"(?:{'|'.join(MONTHS)}|(?:19|20)\d\d)\b"
+WHOLE_PERIOD = re.compile(
+    rf"\b(?:(?:over|during|in|for|across) (?:the )?(?:whole|entire|full|all) (?:of )?(?:the )?(?:month of )?"
+    rf"|throughout (?:the month of )?|in all of ){_PERIOD}",
+    re.IGNORECASE,
+)
 
 
 def _date_tokens(day: date) -> set[str]:

@@ -26,6 +26,7 @@ DAY_MONTH = re.compile(
     re.IGNORECASE,
 )
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+ISO_DATE = re.compile(r"\b(?:19|20)\d\d-\d\d-\d\d\b")
 
 
 def relative_day(word: str, published: date) -> date | None:
