@@ -358,11 +358,12 @@ def test_the_date_sets_quote_fakes_verbatim_and_keep_dev_and_holdout_articles_ap
         "holdout2": {"date": 3, "numeric": 3, "factoid": 2, "unanswerable": 22},
     }
     sets = {name: load_eval_set(SETS / f"fakes-dates-{name}.jsonl") for name in shapes}
+    texts = _record_texts()
     for split, questions in sets.items():
         other = "dev" if split.startswith("holdout") else "holdout"
         others = [q for path in SETS.glob(f"fakes-*{other}*.jsonl") for q in load_eval_set(path)]
         assert Counter(q.type for q in questions) == shapes[split]
-        _assert_trap_questions(questions, {e.doc for q in others for e in (*q.evidence, *q.near_miss)}, _record_texts())
+        _assert_trap_questions(questions, {e.doc for q in others for e in (*q.evidence, *q.near_miss)}, texts)
         assert not {q.question for q in questions} & {q.question for q in others}
         for question in (q for q in questions if q.type == "ordering"):
             assert question.answers[0][0] in ("yes", "no") and len({e.doc for e in question.evidence}) == 2

@@ -841,16 +841,18 @@ def question_problems(question: str, evidence: Evidence) -> list[str]:
     iso_days = {parse_iso(found) for found in dates.ISO_DATE.findall(near)}
     days_said = {*_days(near), *(str(day.day) for day in iso_days if day)}
     counts = set(numbers(near)) - asked_days
-    dates_said = set(date_words(near)) | days_said | counts | _undated_elsewhere(evidence.articles, asked_years)
+    words_said = set(date_words(near))
+    dates_said = words_said | days_said | counts | _undated_elsewhere(evidence.articles, asked_years)
     asked_dates = [*date_words(question), *asked_years, *asked_days]
     missing = [d for d in dict.fromkeys(asked_dates) if d not in dates_said and d not in published]
     if missing:
         problems.append(f"the cited articles are not about {' '.join(missing)}")
     # a total over a whole month or year is that period's only where the cited sentences name it: the story's date
     # dates one episode ("18 airstrikes since Sunday night" in a story of 24 April is no toll for all of April)
-    unnamed = [d for d in (*date_words(question), *asked_years) if d not in {*date_words(near), *years(near)}]
-    if WHOLE_PERIOD.search(question) and unnamed:
-        problems.append(f"the cited sentences give no total for the whole of {' '.join(unnamed)}")
+    if WHOLE_PERIOD.search(question):
+        unnamed = [d for d in (*date_words(question), *asked_years) if d not in words_said | set(years(near))]
+        if unnamed:
+            problems.append(f"the cited sentences give no total for the whole of {' '.join(unnamed)}")
     other = [n for n in numbers(question) if n not in asked_years | asked_days]
     missing = [n for n in dict.fromkeys(other) if n not in words]
     if missing:
