@@ -322,6 +322,7 @@ def _without_reuse(path: Path) -> list:
     these are checked on their own (below)."""
     checked_apart = ("fakes-dev4", "fakes-dev5", "fakes-ordering-holdout2")
     checked_apart += ("fakes-dates-dev", "fakes-dates-dev2", "fakes-dates-holdout", "fakes-dates-holdout2")
+    checked_apart += ("fakes-dates-holdout3",)
     return [] if "multihop" in path.stem or "counts" in path.stem or path.stem in checked_apart else load_eval_set(path)
 
 
@@ -348,14 +349,15 @@ def test_the_later_trap_sets_quote_fakes_verbatim_and_use_no_holdout_article(nam
 
 
 def test_the_date_sets_quote_fakes_verbatim_and_keep_dev_and_holdout_articles_apart() -> None:
-    """fakes-dates-dev, -dev2, -holdout and -holdout2 (session 22): questions over the articles whose own dateline
-    differs from the export's date; the dev sets quote no article a holdout quotes, the holdouts none a dev set
-    quotes; orderings cite two articles."""
+    """fakes-dates-dev, -dev2, -holdout, -holdout2 (session 22) and -holdout3 (session 23): questions over the
+    articles whose own dateline differs from the export's date; the dev sets quote no article a holdout quotes, the
+    holdouts none a dev set quotes; orderings cite two articles."""
     shapes = {
         "dev": {"date": 6, "numeric": 2, "factoid": 1, "ordering": 3, "unanswerable": 18},
         "dev2": {"date": 3, "numeric": 3, "factoid": 2, "unanswerable": 32},
         "holdout": {"date": 6, "numeric": 2, "factoid": 1, "ordering": 3, "unanswerable": 18},
         "holdout2": {"date": 3, "numeric": 3, "factoid": 2, "unanswerable": 22},
+        "holdout3": {"date": 4, "numeric": 4, "factoid": 2, "unanswerable": 30},
     }
     sets = {name: load_eval_set(SETS / f"fakes-dates-{name}.jsonl") for name in shapes}
     texts = _record_texts()
@@ -369,6 +371,7 @@ def test_the_date_sets_quote_fakes_verbatim_and_keep_dev_and_holdout_articles_ap
             assert question.answers[0][0] in ("yes", "no") and len({e.doc for e in question.evidence}) == 2
     assert not {q.question for q in sets["dev"]} & {q.question for q in sets["dev2"]}
     assert not {q.question for q in sets["holdout"]} & {q.question for q in sets["holdout2"]}
+    assert not {q.question for q in sets["holdout3"]} & {q.question for q in (*sets["holdout"], *sets["holdout2"])}
 
 
 @pytest.mark.parametrize("name", ["fakes-multihop-dev", "fakes-multihop-holdout", "fakes-multihop-holdout2"])
