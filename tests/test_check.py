@@ -548,3 +548,16 @@ def test_a_named_institution_or_place_is_asked_for_by_name() -> None:
     ]
     named = "Mortar shells hit the Badr al-Din al-Hussein institute in Shaghour on Tuesday state media said."
     assert check.answer_problems(question, "Badr al-Din al-Hussein", said(named)) == []
+
+
+def test_a_place_named_as_the_city_or_village_of_is_the_sentences_place() -> None:
+    # fakes-dates-dev2 dt2-d-13: "near the city of Deir el-Zour" for a question about Albu Kamal, which the article
+    # names only in another context
+    bomb = "A Daesh car bomb killed at least 26 people at a site for displaced families near the city of Deir el-Zour."
+    article = f"Daesh is cornered in Albu Kamal. Troops advanced. {bomb}"
+    asked = "How many people were killed in the Daesh car bomb attack on displaced families in Albu Kamal?"
+    assert check.question_problems(asked, Evidence(bomb, "", (), article)) == [
+        "the cited sentence is about deir; the article names albu, kamal elsewhere"
+    ]
+    assert check._places("attacks on the village of Tal Toughan near the town") == [("tal", "toughan")]
+    assert check.question_problems(asked.replace("Albu Kamal", "Deir el-Zour"), Evidence(bomb, "", (), article)) == []

@@ -861,6 +861,8 @@ def question_problems(question: str, evidence: Evidence) -> list[str]:
 
 
 PLACE_PREPOSITIONS = ("in", "near", "at", "on", "outside")
+# "near the city of Deir el-Zour": the place is the name after "the <kind> of"
+PLACE_KINDS = frozenset(_words("city town village neighbourhood neighborhood district camp suburb"))
 
 
 def _placed_elsewhere(question: str, evidence: Evidence, missing: list[str]) -> str | None:
@@ -888,15 +890,22 @@ def _placed_elsewhere(question: str, evidence: Evidence, missing: list[str]) -> 
 
 def _places(text: str) -> list[tuple[str, ...]]:
     """The names a preposition places something at, each a run of names ("on Bab Touma", "in Syrias Hasakeh city":
-    the country qualifies the city, so a question naming either is about that place); a month is none ("on Jan. 25")."""
+    the country qualifies the city, so a question naming either is about that place; "near the city of Deir el-Zour"
+    places it at Deir); a month is none ("on Jan. 25")."""
     named, words = set(names(text)) - set(MONTH_ABBREVIATIONS), tokens(text)
     found = []
     for index, word in enumerate(words[:-1]):
-        if word in PLACE_PREPOSITIONS and words[index + 1] in named:
-            end = index + 1
-            while end < len(words) and words[end] in named:
-                end += 1
-            found.append(tuple(words[index + 1 : end]))
+        if word not in PLACE_PREPOSITIONS:
+            continue
+        start = index + 1
+        opening = words[start : start + 3]
+        if len(opening) == 3 and opening[0] == "the" and opening[1] in PLACE_KINDS and opening[2] == "of":
+            start += 3
+        end = start
+        while end < len(words) and words[end] in named:
+            end += 1
+        if end > start:
+            found.append(tuple(words[start:end]))
     return found
 
 
