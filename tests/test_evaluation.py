@@ -322,7 +322,7 @@ def _without_reuse(path: Path) -> list:
     these are checked on their own (below)."""
     checked_apart = ("fakes-dev4", "fakes-dev5", "fakes-ordering-holdout2")
     checked_apart += ("fakes-dates-dev", "fakes-dates-dev2", "fakes-dates-holdout", "fakes-dates-holdout2")
-    checked_apart += ("fakes-dates-holdout3",)
+    checked_apart += ("fakes-dates-dev3", "fakes-dates-holdout3")
     return [] if "multihop" in path.stem or "counts" in path.stem or path.stem in checked_apart else load_eval_set(path)
 
 
@@ -349,12 +349,13 @@ def test_the_later_trap_sets_quote_fakes_verbatim_and_use_no_holdout_article(nam
 
 
 def test_the_date_sets_quote_fakes_verbatim_and_keep_dev_and_holdout_articles_apart() -> None:
-    """fakes-dates-dev, -dev2, -holdout, -holdout2 (session 22) and -holdout3 (session 23): questions over the
+    """fakes-dates-dev, -dev2, -holdout, -holdout2 (session 22), -dev3 and -holdout3 (session 23): questions over the
     articles whose own dateline differs from the export's date; the dev sets quote no article a holdout quotes, the
     holdouts none a dev set quotes; orderings cite two articles."""
     shapes = {
         "dev": {"date": 6, "numeric": 2, "factoid": 1, "ordering": 3, "unanswerable": 18},
         "dev2": {"date": 3, "numeric": 3, "factoid": 2, "unanswerable": 32},
+        "dev3": {"date": 3, "numeric": 4, "factoid": 2, "unanswerable": 30},
         "holdout": {"date": 6, "numeric": 2, "factoid": 1, "ordering": 3, "unanswerable": 18},
         "holdout2": {"date": 3, "numeric": 3, "factoid": 2, "unanswerable": 22},
         "holdout3": {"date": 4, "numeric": 4, "factoid": 2, "unanswerable": 30},
@@ -370,6 +371,7 @@ def test_the_date_sets_quote_fakes_verbatim_and_keep_dev_and_holdout_articles_ap
         for question in (q for q in questions if q.type == "ordering"):
             assert question.answers[0][0] in ("yes", "no") and len({e.doc for e in question.evidence}) == 2
     assert not {q.question for q in sets["dev"]} & {q.question for q in sets["dev2"]}
+    assert not {q.question for q in sets["dev3"]} & {q.question for q in (*sets["dev"], *sets["dev2"])}
     assert not {q.question for q in sets["holdout"]} & {q.question for q in sets["holdout2"]}
     assert not {q.question for q in sets["holdout3"]} & {q.question for q in (*sets["holdout"], *sets["holdout2"])}
 
