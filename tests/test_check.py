@@ -561,3 +561,15 @@ def test_a_place_named_as_the_city_or_village_of_is_the_sentences_place() -> Non
     ]
     assert check._places("attacks on the village of Tal Toughan near the town") == [("tal", "toughan")]
     assert check.question_problems(asked.replace("Albu Kamal", "Deir el-Zour"), Evidence(bomb, "", (), article)) == []
+
+
+def test_a_count_asked_for_one_day_is_not_a_total_over_days() -> None:
+    # fakes-dates-dev3 dt3-db-19: "about 47 barrel bombs in less than two weeks" for the bombs of 28 March 2015
+    weeks = "In less than two weeks the Idlib province has been shelled with about 47 barrel bombs."
+    asked = "How many barrel bombs did regime aircraft drop on Idlib province on 28 March 2015?"
+    problem = "the cited sentence gives a total in less than two weeks, the question asks one day"
+    assert problem in check.question_problems(asked, said(weeks, published="2015-03-28"))
+    day = "On Saturday the Idlib province was shelled with about 47 barrel bombs."
+    assert check.question_problems(asked, said(day, published="2015-03-28")) == []
+    over_weeks = asked.replace("on 28 March 2015", "in the two weeks before 28 March 2015")
+    assert problem not in check.question_problems(over_weeks, said(weeks, published="2015-03-28"))

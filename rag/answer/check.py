@@ -853,6 +853,11 @@ def question_problems(question: str, evidence: Evidence) -> list[str]:
         unnamed = [d for d in (*date_words(question), *asked_years) if d not in words_said | set(years(near))]
         if unnamed:
             problems.append(f"the cited sentences give no total for the whole of {' '.join(unnamed)}")
+    # a count asked for one day is not a total over days ("about 47 barrel bombs in less than two weeks")
+    if question_kind(question) == "count" and (asked_days or dates.RELATIVE_DAY.search(question)):
+        span = PERIOD_SPAN.search(evidence.sentences)
+        if span and not PERIOD_SPAN.search(question) and not WHOLE_PERIOD.search(question):
+            problems.append(f"the cited sentence gives a total {span.group(0).lower()}, the question asks one day")
     other = [n for n in numbers(question) if n not in asked_years | asked_days]
     missing = [n for n in dict.fromkeys(other) if n not in words]
     if missing:
@@ -941,6 +946,13 @@ def _days(text: str) -> list[str]:
 
 
 _PERIOD = rf"(?:{'|'.join(MONTHS)}|(?:19|20)\d\d)\b"
+# a span of days a figure totals: "in less than two weeks", "over the past three days", "in the last month"
+PERIOD_SPAN = re.compile(
+    r"\b(?:(?:in|over|during) (?:the )?(?:(?:last|past|first|less than|more than|nearly|almost|just over) )?"
+    r"(?:(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|a few|few) )?(?:days|weeks|months|years)"
+    r"|(?:in|over|during) the (?:last|past) (?:week|month|year))\b",
+    re.IGNORECASE,
+)
 WHOLE_PERIOD = re.compile(
     rf"\b(?:(?:over|during|in|for|across) (?:the )?(?:whole|entire|full|all) (?:of )?(?:the )?(?:month of )?"
     rf"|throughout (?:the month of )?|in all of ){_PERIOD}",
