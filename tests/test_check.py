@@ -571,5 +571,8 @@ def test_a_count_asked_for_one_day_is_not_a_total_over_days() -> None:
     assert problem in check.question_problems(asked, said(weeks, published="2015-03-28"))
     day = "On Saturday the Idlib province was shelled with about 47 barrel bombs."
     assert check.question_problems(asked, said(day, published="2015-03-28")) == []
+    worst = "On Saturday, in the worst raids in years, the Idlib province was shelled with about 47 barrel bombs."
+    assert check.question_problems(asked, said(worst, published="2015-03-28")) == []
+    assert check.PERIOD_SPAN.search("killed 20 over the past three days") and check.PERIOD_SPAN.search("in 10 days")
     over_weeks = asked.replace("on 28 March 2015", "in the two weeks before 28 March 2015")
     assert problem not in check.question_problems(over_weeks, said(weeks, published="2015-03-28"))

@@ -947,9 +947,11 @@ def _days(text: str) -> list[str]:
 
 _PERIOD = rf"(?:{'|'.join(MONTHS)}|(?:19|20)\d\d)\b"
 # a span of days a figure totals: "in less than two weeks", "over the past three days", "in the last month"
+# ("the worst attack in years" totals nothing: a span needs a length or a "last / past")
+_SPAN_COUNT = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|a few|few) "
 PERIOD_SPAN = re.compile(
-    r"\b(?:(?:in|over|during) (?:the )?(?:(?:last|past|first|less than|more than|nearly|almost|just over) )?"
-    r"(?:(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|a few|few) )?(?:days|weeks|months|years)"
+    r"\b(?:(?:in|over|during) (?:the )?(?:(?:last|past|first|less than|more than|nearly|almost|just over) "
+    rf"(?:{_SPAN_COUNT})?|{_SPAN_COUNT})(?:days|weeks|months|years)"
     r"|(?:in|over|during) the (?:last|past) (?:week|month|year))\b",
     re.IGNORECASE,
 )
