@@ -849,14 +849,15 @@ def question_problems(question: str, evidence: Evidence) -> list[str]:
         problems.append(f"the cited articles are not about {' '.join(missing)}")
     # a total over a whole month or year is that period's only where the cited sentences name it: the story's date
     # dates one episode ("18 airstrikes since Sunday night" in a story of 24 April is no toll for all of April)
-    if WHOLE_PERIOD.search(question):
+    whole_period = WHOLE_PERIOD.search(question)
+    if whole_period:
         unnamed = [d for d in (*date_words(question), *asked_years) if d not in words_said | set(years(near))]
         if unnamed:
             problems.append(f"the cited sentences give no total for the whole of {' '.join(unnamed)}")
     # a count asked for one day is not a total over days ("about 47 barrel bombs in less than two weeks")
     if question_kind(question) == "count" and (asked_days or dates.RELATIVE_DAY.search(question)):
         span = PERIOD_SPAN.search(evidence.sentences)
-        if span and not PERIOD_SPAN.search(question) and not WHOLE_PERIOD.search(question):
+        if span and not whole_period and not PERIOD_SPAN.search(question):
             problems.append(f"the cited sentence gives a total {span.group(0).lower()}, the question asks one day")
     other = [n for n in numbers(question) if n not in asked_years | asked_days]
     missing = [n for n in dict.fromkeys(other) if n not in words]
