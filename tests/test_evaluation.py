@@ -259,7 +259,8 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
     assert not {q.question for q in dev} & {q.question for q in holdout}
     assert 0.25 <= len(holdout) / len(dev + holdout) <= (0.5 if name in ("fakes-ordering", "fakes-conflict") else 0.42)
     # a second holdout, written after the first had decided something (README: "Days between two events"; session 21)
-    extra = load_eval_set(SETS / f"{name}-holdout2.jsonl") if name in ("fakes-datediff", "fakes-ordering") else []
+    seconds = ("fakes-datediff", "fakes-ordering", "fakes-conflict")
+    extra = load_eval_set(SETS / f"{name}-holdout2.jsonl") if name in seconds else []
     both = dev + holdout + extra
     assert len({q.id for q in both}) == len(both) and len({q.question for q in both}) == len(both)
     corpus = name.split("-")[0]
@@ -303,6 +304,14 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
         assert not docs[0] & docs[1] and not (docs[0] | docs[1]) & {
             e.doc for q in others for e in (*q.evidence, *q.near_miss)
         }
+        # the second holdout (session 24) quotes no article of a dev-side set or of the first two; other holdouts'
+        # articles it may quote (no unused conflict was left)
+        dev_side = [q for path in SETS.glob("*.jsonl") if "holdout" not in path.stem for q in load_eval_set(path)]
+        extra_docs = {item.doc for q in extra for item in (*q.evidence, *q.near_miss)}
+        assert not extra_docs & (docs[0] | docs[1] | {e.doc for q in dev_side for e in (*q.evidence, *q.near_miss)})
+        assert Counter(q.type for q in extra) == {"conflict": 8, "numeric": 2, "unanswerable": 2}
+        assert all(len(group) == 2 for q in extra if q.type == "conflict" for group in q.answers)
+        assert all(len({e.doc for e in q.evidence}) == 2 for q in extra if q.type == "conflict")
     elif corpus == "fakes":
         assert len(both) >= 80 and count["unanswerable"] >= 20 and count["multi"] >= 12
         assert count["conflict"] >= 10 and count["numeric"] >= 12
@@ -318,11 +327,11 @@ def _without_reuse(path: Path) -> list:
     """A set's questions for the "shares no article" checks: the two-step sets' second steps come from any article
     (a described town is named by another story), the count sets' events from articles other sets quote or name
     as near misses, the second ordering holdout's events come from articles other (non-ordering) sets quote, the
-    later trap sets reuse dev sets' articles and the date sets the articles whose dateline the export misdates, so
-    these are checked on their own (below)."""
+    later trap sets reuse dev sets' articles, the date sets the articles whose dateline the export misdates and the
+    second conflict holdout other holdouts' articles, so these are checked on their own (below)."""
     checked_apart = ("fakes-dev4", "fakes-dev5", "fakes-ordering-holdout2")
     checked_apart += ("fakes-dates-dev", "fakes-dates-dev2", "fakes-dates-holdout", "fakes-dates-holdout2")
-    checked_apart += ("fakes-dates-dev3", "fakes-dates-holdout3")
+    checked_apart += ("fakes-dates-dev3", "fakes-dates-holdout3", "fakes-conflict-holdout2")
     return [] if "multihop" in path.stem or "counts" in path.stem or path.stem in checked_apart else load_eval_set(path)
 
 
