@@ -44,7 +44,7 @@ class Assistant:
         self.llm = llm
         self.llm_error = llm_error
         self._lock = threading.Lock()
-        self.stage = AnswerStage(settings, self.store, self._lock, self.retriever.embedder)
+        self.stage = AnswerStage(settings, self.store, self._lock, self.retriever)
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, settings: Settings | None = None, **overrides: Any) -> Assistant:
@@ -161,7 +161,7 @@ class Assistant:
             return answer
         if llm is not None:
             try:
-                for event in self.stage.generated(answer, llm, query, ranked, passages):
+                for event in self.stage.generated(answer, llm, query, ranked, passages, filters):
                     if show_text or isinstance(event, Progress):
                         yield event
                 answer.model = llm.model

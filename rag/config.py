@@ -114,6 +114,10 @@ class Settings(BaseSettings):
     # this (what it was before the answer gate changed): at 0.62 a region's total ("22 civilians" near Damascus) was
     # set beside a town's 16 as if the sources disagreed (fakes-conflict-dev replay, session 16).
     other_figure_min_similarity: float = 0.64
+    # Other sources' tolls are also looked for by a second search (the question again, the cited articles left out)
+    # over the stories published within this many days of the cited ones: another outlet's account of the same event
+    # is often not among the question's own passages (fakes-conflict-dev, session 24). 0 turns the search off.
+    other_report_days: int = 3
     # Without an LLM, sentences are quoted only if their cosine similarity to the question reaches this.
     extractive_min_similarity: float = 0.45
 

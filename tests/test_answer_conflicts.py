@@ -12,6 +12,7 @@ import pytest
 from rag.answer import check
 from rag.assistant import Assistant
 from rag.config import Settings
+from rag.retrieve import Filters
 from tests.test_answer import _ScriptedModel, ungated_index
 
 EUPHRATES = (
@@ -149,3 +150,51 @@ def test_another_sources_toll_must_match_the_question_to_be_quoted(conflicts: Se
     answer = _asked(strict, EUPHRATES, "38")
     assert answer.mode == "generated", answer.notice
     assert answer.text.startswith("38: ") and answer.disagreeing_sides == []
+
+
+def test_another_outlets_toll_is_found_by_a_second_search_over_the_stories_of_the_same_days(tmp_path: Path):
+    # one passage per question (top_k 1): the question's own passages hold only the first account, so the other
+    # outlet's "at least 60" a day later can only come from the second search, and the "70" three weeks later (the
+    # same words: another story, outside the window) must not
+    rows = [
+        {
+            "id": "b1",
+            "source": "Monitor Daily",
+            "title": "Euphrates crossing",
+            "date": "2017-10-05",
+            "text": "Russian jets killed 38 civilians when they hit people crossing the Euphrates River in Deir Ezzor "
+            "province on Wednesday a monitor said.",
+        },
+        {
+            "id": "b2",
+            "source": "Wire Service",
+            "title": "Families hit at the river",
+            "date": "2017-10-06",
+            "text": "At least 60 civilians were killed on Wednesday by air strikes believed to be Russian on families "
+            "trying to reach the far bank of the Euphrates in Deir Ezzor province.",
+        },
+        {
+            "id": "b3",
+            "source": "Evening Post",
+            "title": "Another crossing",
+            "date": "2017-10-26",
+            "text": "Russian jets killed 70 civilians when they hit people crossing the Euphrates River in Deir Ezzor "
+            "province on Wednesday activists said.",
+        },
+    ]
+    settings = ungated_index(tmp_path, rows).model_copy(update={"top_k": 1})
+    answer = _asked(settings, EUPHRATES, "38")
+    assert answer.mode == "generated", answer.notice
+    assert answer.text.startswith("The sources give different figures. 38 (a monitor): "), answer.text
+    assert " 60 (Wire Service): " in answer.text and "70" not in answer.statement
+    assert [c.source for c in answer.citations] == ["Monitor Daily", "Wire Service"]
+    # with the second search off, or the user's filter keeping only the first outlet, 38 stands alone
+    off = _asked(settings.model_copy(update={"other_report_days": 0}), EUPHRATES, "38")
+    model = _ScriptedModel(json.dumps({"sources": [1], "answer": "38"}))
+    assistant = Assistant(settings, llm=model)  # type: ignore[arg-type]
+    try:
+        filtered = assistant.ask(EUPHRATES, filters=Filters(sources=("Monitor Daily",)))
+    finally:
+        assistant.store.close()
+    for alone in (off, filtered):
+        assert alone.text.startswith("38: ") and alone.disagreeing_sides == [], alone.text

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-
-from llama_index.core.base.embeddings.base import BaseEmbedding
+from datetime import timedelta
 
 from rag import rank
 from rag.answer import check, dates
@@ -33,7 +32,7 @@ from rag.answer.generate import (
 from rag.answer.types import Answer, Citation, Progress
 from rag.config import Settings
 from rag.llm import LLMClient
-from rag.retrieve import Passage
+from rag.retrieve import Filters, HybridRetriever, Passage
 from rag.store import IndexStore
 
 REFUSAL = "The articles do not say."
@@ -55,16 +54,23 @@ class Verdict:
 
 class AnswerStage:
     """Turns the ranked candidate sentences of one question into the checked answer. Shares the store and its lock
-    with the retriever (SQLite reads are serialised)."""
+    with the retriever (SQLite reads are serialised); searches again only for other sources' tolls."""
 
-    def __init__(self, settings: Settings, store: IndexStore, lock: threading.Lock, embedder: BaseEmbedding) -> None:
+    def __init__(self, settings: Settings, store: IndexStore, lock: threading.Lock, retriever: HybridRetriever) -> None:
         self.settings = settings
         self.store = store
         self._lock = lock
-        self._embedder = embedder
+        self._retriever = retriever
+        self._embedder = retriever.embedder
 
     def generated(
-        self, answer: Answer, llm: LLMClient, query: str, ranked: list[rank.Candidate], passages: list[Passage]
+        self,
+        answer: Answer,
+        llm: LLMClient,
+        query: str,
+        ranked: list[rank.Candidate],
+        passages: list[Passage],
+        filters: Filters | None = None,
     ) -> Iterator[str | Progress]:
         """Fills `answer` from one model call, yielding progress first and the answer text once it has passed
         every check (never before). Raises `LLMUnavailable` when the model cannot be reached."""
@@ -92,7 +98,9 @@ class AnswerStage:
                 return
             answer.mode, answer.short_answer = "generated", reply.answer.rstrip(" .;:")
             quotes = [self._quote(answer, n, s, verdict.method, sources) for n, s in verdict.quoted.items()]
-            others = self._other_figures(query, answer.short_answer, list(verdict.quoted), sources, ranked, evidence)
+            others = self._other_figures(
+                query, answer.short_answer, list(verdict.quoted), sources, ranked, evidence, filters
+            )
             sides: list[str] = []
             if others:  # one toll given as the fact would be one side's account
                 sides = [_side(answer.citations[0])]
@@ -231,11 +239,13 @@ class AnswerStage:
         sources: NumberedSources,
         ranked: list[rank.Candidate],
         evidence: _EvidenceReader,
+        filters: Filters | None,
     ) -> list[tuple[int, str]]:
         """Other sources' figures for the toll the answer gives ("at least 60" beside "38"), each from a sentence
         that matches the question (cosine >= other_figure_min_similarity) and passes the checks any answer must
         (the question's place and date, a count of what was asked), as (sentence number, figure); added to
-        `sources` when the model was not shown them. None unless the answer's own figure is read as that toll in its
+        `sources` when the model was not shown them; looked for in the question's candidates, then in other
+        stories of the same days (`_other_reports`). None unless the answer's own figure is read as that toll in its
         sentence too (`check.tolls`). Giving one side's toll as the fact is how conflict questions were answered
         wrongly."""
         figures = set(check.numbers(short_answer))
@@ -245,7 +255,7 @@ class AnswerStage:
         taken = {c.sentence_id for c in cited}
         numbers = {c.sentence_id: n for n, c in enumerate(sources.sentences, start=1)}
         found: list[tuple[int, str]] = []
-        for candidate in ranked:
+        for candidate in _chained(ranked, lambda: self._other_reports(query, cited, evidence, filters)):
             if len(found) == MAX_OTHER_FIGURES:
                 break
             if candidate.sentence_id in taken or candidate.similarity < self.settings.other_figure_min_similarity:
@@ -266,6 +276,35 @@ class AnswerStage:
             figures.add(figure)
             found.append((numbers[candidate.sentence_id], figure))
         return found
+
+    def _other_reports(
+        self, query: str, cited: list[rank.Candidate], evidence: _EvidenceReader, filters: Filters | None
+    ) -> list[rank.Candidate]:
+        """Candidate sentences of the articles a second search finds among the stories published within
+        `other_report_days` of the cited ones (the user's filters still apply), the cited articles left out: another
+        outlet's account of an event is often ranked below the question's passages by stories of other days
+        (cf-d-07's "at least 32" in Douma beside another story's 16), but first among those of its own days."""
+        published = sorted(
+            day for c in cited if (day := dates.parse_iso(str(evidence.meta.get(c.article_id, {}).get("date") or "")))
+        )
+        if not self.settings.other_report_days or not published:
+            return []
+        span = timedelta(days=self.settings.other_report_days)
+        earliest, latest = str(published[0] - span), str(published[-1] + span)
+        if filters and filters.date_from:
+            earliest = max(earliest, filters.date_from)
+        if filters and filters.date_to:
+            latest = min(latest, filters.date_to)
+        if earliest > latest:
+            return []
+        window = Filters(date_from=earliest, date_to=latest, sources=filters.sources if filters else ())
+        own = {c.article_id for c in cited}
+        with self._lock:
+            found = self._retriever.retrieve(query, 2 * self.settings.top_k, window)
+            passages = [p for p in found if p.article_id not in own][: self.settings.top_k]
+            ranked = rank.rank(self._embedder, query, rank.candidates(self.store, passages))
+        evidence.meta.update({p.article_id: p.metadata for p in passages if p.article_id not in evidence.meta})
+        return ranked
 
     def _another_account(self, candidate: rank.Candidate, cited: list[rank.Candidate]) -> bool:
         """Whether a sentence is another source's account than the cited ones: from another article, or in the same
@@ -297,6 +336,12 @@ class AnswerStage:
             support=round(support, 4),
             support_method=method,
         )
+
+
+def _chained(first: list[rank.Candidate], more: Callable[[], list[rank.Candidate]]) -> Iterator[rank.Candidate]:
+    """`first`, then what `more` returns: the second search runs only when the first candidates did not suffice."""
+    yield from first
+    yield from more()
 
 
 def _side(citation: Citation) -> str:
