@@ -312,6 +312,17 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
         assert Counter(q.type for q in extra) == {"conflict": 8, "numeric": 2, "unanswerable": 2}
         assert all(len(group) == 2 for q in extra if q.type == "conflict" for group in q.answers)
         assert all(len({e.doc for e in q.evidence}) == 2 for q in extra if q.type == "conflict")
+        # the dev-side traps for the second search (session 24): one figure, and another event's toll within days
+        traps = load_eval_set(SETS / "fakes-conflict-dev2.jsonl")
+        assert Counter(q.type for q in traps) == {"numeric": 10, "conflict": 2}
+        assert all(q.near_miss for q in traps if q.type == "numeric")
+        holdouts = [q for path in SETS.glob("*holdout*.jsonl") for q in load_eval_set(path)]
+        assert not {item.doc for q in traps for item in (*q.evidence, *q.near_miss)} & {
+            item.doc for q in holdouts for item in (*q.evidence, *q.near_miss)
+        }
+        for question in traps:
+            for item in (*question.evidence, *question.near_miss):
+                assert item.text in texts[item.doc], f"{question.id}: not verbatim in {item.doc}: {item.text[:60]}"
     elif corpus == "fakes":
         assert len(both) >= 80 and count["unanswerable"] >= 20 and count["multi"] >= 12
         assert count["conflict"] >= 10 and count["numeric"] >= 12
@@ -329,7 +340,7 @@ def _without_reuse(path: Path) -> list:
     as near misses, the second ordering holdout's events come from articles other (non-ordering) sets quote, the
     later trap sets reuse dev sets' articles, the date sets the articles whose dateline the export misdates and the
     second conflict holdout other holdouts' articles, so these are checked on their own (below)."""
-    checked_apart = ("fakes-dev4", "fakes-dev5", "fakes-ordering-holdout2")
+    checked_apart = ("fakes-dev4", "fakes-dev5", "fakes-conflict-dev2", "fakes-ordering-holdout2")
     checked_apart += ("fakes-dates-dev", "fakes-dates-dev2", "fakes-dates-holdout", "fakes-dates-holdout2")
     checked_apart += ("fakes-dates-dev3", "fakes-dates-holdout3", "fakes-conflict-holdout2")
     return [] if "multihop" in path.stem or "counts" in path.stem or path.stem in checked_apart else load_eval_set(path)
