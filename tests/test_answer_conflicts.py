@@ -155,7 +155,7 @@ def test_another_sources_toll_must_match_the_question_to_be_quoted(conflicts: Se
 def test_another_outlets_toll_is_found_by_a_second_search_over_the_stories_of_the_same_days(tmp_path: Path):
     # one passage per question (top_k 1): the question's own passages hold only the first account, so the other
     # outlet's "at least 60" a day later can only come from the second search, and the "70" three weeks later (the
-    # same words: another story, outside the window) must not
+    # same words: another story, outside the 3 days) must not
     rows = [
         {
             "id": "b1",
@@ -188,6 +188,9 @@ def test_another_outlets_toll_is_found_by_a_second_search_over_the_stories_of_th
     assert answer.text.startswith("The sources give different figures. 38 (a monitor): "), answer.text
     assert " 60 (Wire Service): " in answer.text and "70" not in answer.statement
     assert [c.source for c in answer.citations] == ["Monitor Daily", "Wire Service"]
+    # the days are what keep the later story out: a month's window takes its 70 instead
+    wide = _asked(settings.model_copy(update={"other_report_days": 30}), EUPHRATES, "38")
+    assert " 70 (activists): " in wide.text, wide.text
     # with the second search off, or the user's filter keeping only the first outlet, 38 stands alone
     off = _asked(settings.model_copy(update={"other_report_days": 0}), EUPHRATES, "38")
     model = _ScriptedModel(json.dumps({"sources": [1], "answer": "38"}))
