@@ -61,7 +61,6 @@ class AnswerStage:
         self.store = store
         self._lock = lock
         self._retriever = retriever
-        self._embedder = retriever.embedder
 
     def generated(
         self,
@@ -183,7 +182,7 @@ class AnswerStage:
         # which a long question full of context matches loosely even in the sentence that answers it)
         asked = f"{query} {reply.answer}"
         cited_sentences = [sources.sentences[n - 1] for n in cited]
-        verdict.confidence = round(max(rank.similarities(self._embedder, asked, cited_sentences)), 4)
+        verdict.confidence = round(max(rank.similarities(self._retriever.embedder, asked, cited_sentences)), 4)
         verdict.problems = self._withheld_because(query, reply.answer, cited, verdict.confidence, evidence)
         return verdict
 
@@ -302,7 +301,7 @@ class AnswerStage:
         with self._lock:
             found = self._retriever.retrieve(query, 2 * self.settings.top_k, window)
             passages = [p for p in found if p.article_id not in own][: self.settings.top_k]
-            ranked = rank.rank(self._embedder, query, rank.candidates(self.store, passages))
+            ranked = rank.rank(self._retriever.embedder, query, rank.candidates(self.store, passages))
         evidence.meta.update({p.article_id: p.metadata for p in passages if p.article_id not in evidence.meta})
         return ranked
 
