@@ -261,7 +261,9 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
     # a second holdout, written after the first had decided something (README: "Days between two events"; session 21)
     seconds = ("fakes-datediff", "fakes-ordering", "fakes-conflict")
     extra = load_eval_set(SETS / f"{name}-holdout2.jsonl") if name in seconds else []
-    both = dev + holdout + extra
+    # the dev-side traps for the conflicts' second search (session 24)
+    traps = load_eval_set(SETS / "fakes-conflict-dev2.jsonl") if name == "fakes-conflict" else []
+    both = dev + holdout + extra + traps
     assert len({q.id for q in both}) == len(both) and len({q.question for q in both}) == len(both)
     corpus = name.split("-")[0]
     texts = (
@@ -312,17 +314,13 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
         assert Counter(q.type for q in extra) == {"conflict": 8, "numeric": 2, "unanswerable": 2}
         assert all(len(group) == 2 for q in extra if q.type == "conflict" for group in q.answers)
         assert all(len({e.doc for e in q.evidence}) == 2 for q in extra if q.type == "conflict")
-        # the dev-side traps for the second search (session 24): one figure, and another event's toll within days
-        traps = load_eval_set(SETS / "fakes-conflict-dev2.jsonl")
+        # the traps: one figure, and another event's toll within days as its near miss; no holdout article
         assert Counter(q.type for q in traps) == {"numeric": 10, "conflict": 2}
         assert all(q.near_miss for q in traps if q.type == "numeric")
         holdouts = [q for path in SETS.glob("*holdout*.jsonl") for q in load_eval_set(path)]
         assert not {item.doc for q in traps for item in (*q.evidence, *q.near_miss)} & {
             item.doc for q in holdouts for item in (*q.evidence, *q.near_miss)
         }
-        for question in traps:
-            for item in (*question.evidence, *question.near_miss):
-                assert item.text in texts[item.doc], f"{question.id}: not verbatim in {item.doc}: {item.text[:60]}"
     elif corpus == "fakes":
         assert len(both) >= 80 and count["unanswerable"] >= 20 and count["multi"] >= 12
         assert count["conflict"] >= 10 and count["numeric"] >= 12
