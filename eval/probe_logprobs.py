@@ -82,7 +82,7 @@ def probe(sets: list[Path], index: Path) -> list[dict]:
                         "correct": bool(scores["correct"]),
                         "similarity": answer.confidence,
                         "notice": answer.notice,
-                        "draft": answer.draft,
+                        "drafts": answer.drafts,
                         "answer_logprobs": [lp for _, lp in value],
                         "answer_tokens": [t for t, _ in value],
                     }

@@ -3,12 +3,14 @@
     python eval/recheck.py REPORT_DIR SET.jsonl --index INDEX_DIR --out NEW_REPORT_DIR [--min-confidence X]
 
 Generation is deterministic (temperature 0, fixed seed) and retrieval does not depend on the checks, so a change to
-`rag/answer/check.py` or to the gates only changes what happens to the same replies: this script replays each question's
-recorded reply (`answer.draft`) through the current pipeline (retrieval, ranking, checks, gates, rendering) and
-writes a new report (citation_precision_judge is then gold-only: no judge runs). Since retrieval is the same in
-every process (rag/store.py VECTOR_INDEX), a replay gives what a live run would. It is for the DEV split while
-tuning the checks; on a holdout, only to apply a decision fixed before the holdout was run. A question whose reply
-was not recorded (extractive or crashed) keeps no answer and is scored as refused.
+`rag/answer/check.py` or to the gates only changes what happens to the same replies: this script replays each
+question's recorded replies (`answer.drafts`: the question's, and each sub-question's of a two-event, two-count or
+two-step answer) through the current pipeline (retrieval, ranking, checks, gates, rendering) and writes a new report
+(citation_precision_judge is then gold-only: no judge runs). Since retrieval is the same in every process
+(rag/store.py VECTOR_INDEX), a replay gives what a live run would. It is for the DEV split while tuning the checks;
+on a holdout, only to apply a decision fixed before the holdout was run. A question whose reply was not recorded
+(extractive or crashed), or a sub-question the recorded run never asked (a two-step answer's second step after the
+checks found another first answer), gets no reply and is scored as refused.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ class Replay:
         pass
 
 
+def _drafts(answer: dict) -> dict[str, str]:
+    """The recorded replies by question: every model call of the answer (sub-questions included); a run recorded
+    before `drafts` kept only the one reply, as `draft`, under the question itself."""
+    if "drafts" in answer:
+        return answer["drafts"]
+    return {answer["standalone_question"]: answer.get("draft", "")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("report", type=Path)
@@ -51,7 +61,7 @@ def main() -> None:
     parser.add_argument("--min-confidence", type=float, default=0.0)
     args = parser.parse_args()
     rows = [json.loads(p.read_text()) for p in sorted((args.report / "questions").glob("*.json"))]
-    replies = {" ".join(r["question"].split()): r["answer"].get("draft", "") for r in rows}
+    replies = {" ".join(q.split()): draft for r in rows for q, draft in _drafts(r["answer"]).items()}
     questions = load_eval_set(args.eval_set)
     settings = load_settings(index_dir=args.index, min_confidence=args.min_confidence)
     assistant = Assistant(settings, llm=Replay(replies))  # type: ignore[arg-type]

@@ -202,6 +202,7 @@ class Assistant:
         answer = Answer(question=question, standalone_question=query, text=REFUSAL, mode="refused", timings=timings)
         answer.passages = [p for part in parts for p in part.passages]
         answer.withheld = [item for part in parts for item in part.withheld]
+        answer.drafts = _drafts(*parts)
         unchecked = next((part.notice for part in parts if part.mode == "extractive"), None)
         answer.notice = f"{unchecked} {why}" if unchecked else why
         return answer
@@ -223,7 +224,7 @@ class Assistant:
         answer.passages = [p for part in parts for p in part.passages]
         answer.short_answer = text.split(" (", 1)[0]
         answer.confidence = min(part.confidence or 0.0 for part in parts)
-        answer.draft = "\n".join(part.draft for part in parts)
+        answer.drafts = _drafts(*parts)
         return answer
 
     def _days_between(
@@ -320,6 +321,7 @@ class Assistant:
         yield Progress(f"Looking for the {steps.kind} the question describes…")
         first = yield from self._answered(question, steps.first, llm, None, filters, top_k, timings, False)
         name = hops.bridge(first, query)
+        whole.drafts = _drafts(whole, first)
         if name is None:
             if first.mode == "extractive":
                 whole.notice = first.notice
@@ -327,6 +329,7 @@ class Assistant:
             return whole
         yield Progress(f"Looking for the answer about {name}…")
         second = yield from self._answered(question, steps.second_with(name), llm, None, filters, top_k, timings, False)
+        whole.drafts = _drafts(whole, second)
         if second.mode != "generated":
             found = f"the {steps.kind} the question describes is {name}, but {second.notice}"
             whole.notice = f"{whole.notice}; {found}" if whole.notice else found
@@ -339,7 +342,7 @@ class Assistant:
         answer.short_answer = second.short_answer
         answer.confidence = min(first.confidence or 0.0, second.confidence or 0.0)
         answer.disagreeing_sides = second.disagreeing_sides
-        answer.draft = "\n".join((first.draft, second.draft))
+        answer.drafts = _drafts(whole)
         answer.model = llm.model
         yield answer.text
         return answer
@@ -348,6 +351,11 @@ class Assistant:
     def _finish(answer: Answer, started: float) -> Answer:
         answer.timings["total"] = round(time.perf_counter() - started, 4)
         return answer
+
+
+def _drafts(*answers: Answer) -> dict[str, str]:
+    """Every model reply the answers were built from, by the question it answered."""
+    return {question: draft for answer in answers for question, draft in answer.drafts.items()}
 
 
 def _shown(passage: Passage) -> RetrievedPassage:

@@ -154,6 +154,11 @@ def test_days_between_two_checked_dates_are_counted_in_code(seeds_index: Setting
     assert "[1]" in answer.text and "[2]" in answer.text and "March 6" in answer.citations[0].text
     assert "tactical ceasefire on June 25" in answer.citations[1].text
     assert [e for e in events if isinstance(e, str)] == [answer.text]  # only the combined, checked text is shown
+    # both model replies are kept, by the sub-question they answered (eval/recheck.py replays them)
+    assert {question: json.loads(draft)["answer"] for question, draft in answer.drafts.items()} == {
+        STRIKE: "March 6",
+        CEASEFIRE: "June 25",
+    }
 
 
 def test_without_one_of_the_two_days_the_articles_do_not_say(seeds_index: Settings):
@@ -163,10 +168,11 @@ def test_without_one_of_the_two_days_the_articles_do_not_say(seeds_index: Settin
         answer.notice == "the articles do not give the day of the tactical ceasefire near Jisr al-Shughur in June 2020"
     )
     assert not [e for e in events if isinstance(e, str)]
+    assert list(answer.drafts) == [STRIKE, CEASEFIRE]  # a refusal keeps the replies it was built from too
     # without the first day the second is not asked for
     answer, _, asked = _ask(seeds_index, {CEASEFIRE: ("tactical ceasefire on June 25", "June 25")})
     assert answer.abstained and answer.notice.endswith("the Syrian air strike on Jisr al-Shughur in March 2019")
-    assert asked == [STRIKE]
+    assert asked == [STRIKE] and list(answer.drafts) == [STRIKE]
 
 
 def test_a_day_the_cited_sentence_does_not_give_is_replaced_by_the_one_it_does(seeds_index: Settings):

@@ -143,6 +143,7 @@ def test_each_step_is_checked_and_cited_in_its_own_article(tmp_path: Path) -> No
         assert f"“{citation.text}” [{citation.number}]" in answer.text
     assert [e for e in events if isinstance(e, str)] == [answer.text]  # only the combined, checked text is shown
     assert answer.steps == [f"{FIRST} → Atareb [2]", f"{SECOND} → 21 [1]"]  # the chain, as the Sources tab lists it
+    assert list(answer.drafts) == [QUESTION, FIRST, SECOND]  # every reply, for replays (eval/recheck.py)
     sources = render.sources_html(answer, 0)
     assert "<h4>Answered in steps</h4>" in sources and sources.count('class="step"') == 2
     assert sources.index("→ Atareb") < sources.index("→ 21")
@@ -156,5 +157,5 @@ def test_a_step_its_sentences_do_not_state_leaves_the_question_unanswered(tmp_pa
     assert [e for e in events if isinstance(e, str)] == [answer.text] == ["The articles do not say."]
     # the second step not stated: nothing is shown, and the notice says how far it got
     answer, _, asked = _asked(settings, toll=None)
-    assert answer.abstained and asked == [QUESTION, FIRST, SECOND]
+    assert answer.abstained and asked == [QUESTION, FIRST, SECOND] and list(answer.drafts) == asked
     assert "the town the question describes is Atareb, but" in (answer.notice or "")

@@ -78,9 +78,10 @@ class AnswerStage:
         yield Progress(f"Reading the {len(sources.sentences)} best-matching sentences from {articles} article(s)…")
         with timed(answer.timings, "generate"):
             schema = answer_schema(len(sources.sentences))
-            answer.draft = "".join(llm.stream_json(answer_messages(query, sources), schema, REPLY_TOKENS))
+            draft = "".join(llm.stream_json(answer_messages(query, sources), schema, REPLY_TOKENS))
+            answer.drafts[query] = draft
         with timed(answer.timings, "check"):
-            reply = parse_reply(answer.draft, len(sources.sentences))
+            reply = parse_reply(draft, len(sources.sentences))
             evidence = _EvidenceReader(self, sources, {p.article_id: p.metadata for p in passages})
             if reply.sources and reply.answer:  # an "according to X" that no cited sentence makes is the model's
                 cited = evidence(reply.sources)

@@ -99,7 +99,9 @@ class Answer:
     disagreeing_sides: list[str] = field(default_factory=list)
     # a two-step answer's chain, one line per step: the question asked, its checked answer and its markers
     steps: list[str] = field(default_factory=list)
-    draft: str = ""  # the model's raw structured reply, for inspection
+    # the model's raw structured reply to each question it was asked (this one, or the sub-questions it was split
+    # into), for inspection and for replaying the answer with other checks (eval/recheck.py)
+    drafts: dict[str, str] = field(default_factory=dict)
     withheld: list[dict[str, Any]] = field(default_factory=list)  # the short answer not shown: text, sources, problems
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, plus "total"
 
