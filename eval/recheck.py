@@ -61,6 +61,9 @@ def main() -> None:
     parser.add_argument("--min-confidence", type=float, default=0.0)
     args = parser.parse_args()
     rows = [json.loads(p.read_text()) for p in sorted((args.report / "questions").glob("*.json"))]
+    if not rows or not (args.report / "summary.json").is_file():
+        # a wrong folder would replay every question as refused; a run still writing, the rest of them
+        parser.error(f"{args.report} holds no finished run (no questions/*.json or no summary.json)")
     replies = {" ".join(q.split()): draft for r in rows for q, draft in _drafts(r["answer"]).items()}
     questions = load_eval_set(args.eval_set)
     settings = load_settings(index_dir=args.index, min_confidence=args.min_confidence)
