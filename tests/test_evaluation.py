@@ -802,3 +802,23 @@ def test_only_the_named_systems_run_and_the_first_heads_the_summary(seeds_index,
     summary["config"]["llm_configured"] = True
     _print_eval_summary(summary)
     assert "warning: dense-only: 3 answers came without the LLM" in capsys.readouterr().out
+
+
+def test_a_replay_of_a_folder_without_a_finished_run_stops_instead_of_scoring_everything_refused(tmp_path: Path):
+    """eval/recheck.py given a wrong or unfinished report folder: an error, not a report of all-refused answers."""
+    import subprocess
+    import sys
+
+    unfinished = tmp_path / "run"
+    (unfinished / "questions").mkdir(parents=True)
+    (unfinished / "questions" / "q1.json").write_text("{}", encoding="utf-8")  # still writing: no summary.json
+    for report in (tmp_path / "missing", unfinished):
+        command = [sys.executable, str(REPO / "eval" / "recheck.py"), str(report), "eval/sets/seeds-dev.jsonl"]
+        done = subprocess.run(
+            [*command, "--index", str(tmp_path / "index"), "--out", str(tmp_path / "out")],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        )
+        assert done.returncode == 2 and "holds no finished run" in done.stderr, done.stderr
+        assert not (tmp_path / "out").exists()
