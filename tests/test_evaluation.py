@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from itertools import combinations
 from pathlib import Path
@@ -292,25 +294,20 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
             assert len({e.doc for e in question.evidence}) == 2
         assert {q.answers[0][0] for q in both if q.answerable} == {"yes", "no"}
         # the second holdout uses no article of the first two ordering sets
-        assert not {item.doc for q in extra for item in (*q.evidence, *q.near_miss)} & {
-            item.doc for q in dev + holdout for item in (*q.evidence, *q.near_miss)
-        }
+        assert not _quoted(extra) & _quoted(dev + holdout)
     elif name == "fakes-conflict":  # one event, two sources' figures, both required; articles no other set uses
         assert all(
             Counter(q.type for q in split) == {"conflict": 8, "numeric": 2, "unanswerable": 2}
             for split in (dev, holdout)
         )
         assert all(len(group) == 2 for q in both if q.type == "conflict" for group in q.answers)
-        docs = [{item.doc for q in split for item in (*q.evidence, *q.near_miss)} for split in (dev, holdout)]
+        docs = [_quoted(split) for split in (dev, holdout)]
         others = [q for path in SETS.glob("fakes-*.jsonl") if "conflict" not in path.stem for q in _without_reuse(path)]
-        assert not docs[0] & docs[1] and not (docs[0] | docs[1]) & {
-            e.doc for q in others for e in (*q.evidence, *q.near_miss)
-        }
+        assert not docs[0] & docs[1] and not (docs[0] | docs[1]) & _quoted(others)
         # the second holdout (session 24) quotes no article of a dev-side set or of the first two; other holdouts'
         # articles it may quote (no unused conflict was left)
         dev_side = [q for path in SETS.glob("*.jsonl") if "holdout" not in path.stem for q in load_eval_set(path)]
-        extra_docs = {item.doc for q in extra for item in (*q.evidence, *q.near_miss)}
-        assert not extra_docs & (docs[0] | docs[1] | {e.doc for q in dev_side for e in (*q.evidence, *q.near_miss)})
+        assert not _quoted(extra) & (docs[0] | docs[1] | _quoted(dev_side))
         assert Counter(q.type for q in extra) == {"conflict": 8, "numeric": 2, "unanswerable": 2}
         assert all(len(group) == 2 for q in extra if q.type == "conflict" for group in q.answers)
         assert all(len({e.doc for e in q.evidence}) == 2 for q in extra if q.type == "conflict")
@@ -318,9 +315,7 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
         assert Counter(q.type for q in traps) == {"numeric": 10, "conflict": 2}
         assert all(q.near_miss for q in traps if q.type == "numeric")
         holdouts = [q for path in SETS.glob("*holdout*.jsonl") for q in load_eval_set(path)]
-        assert not {item.doc for q in traps for item in (*q.evidence, *q.near_miss)} & {
-            item.doc for q in holdouts for item in (*q.evidence, *q.near_miss)
-        }
+        assert not _quoted(traps) & _quoted(holdouts)
     elif corpus == "fakes":
         assert len(both) >= 80 and count["unanswerable"] >= 20 and count["multi"] >= 12
         assert count["conflict"] >= 10 and count["numeric"] >= 12
@@ -330,6 +325,11 @@ def test_the_repo_sets_quote_their_corpus_verbatim_and_keep_the_holdout_apart(na
         new = [q for q in both if not q.id.startswith("dev-")]
         assert len(new) >= 15 and sum(q.type == "multi" for q in new) >= 3
         assert sum(q.type == "unanswerable" for q in new) >= 4
+
+
+def _quoted(questions: list[EvalQuestion]) -> set[str]:
+    """The articles the questions quote, as gold evidence or as near misses."""
+    return {item.doc for q in questions for item in (*q.evidence, *q.near_miss)}
 
 
 def _without_reuse(path: Path) -> list:
@@ -361,7 +361,7 @@ def test_the_later_trap_sets_quote_fakes_verbatim_and_use_no_holdout_article(nam
     reuse other dev sets' articles, never a holdout's."""
     questions = load_eval_set(SETS / f"{name}.jsonl")
     holdouts = [q for path in SETS.glob("fakes-*holdout*.jsonl") for q in load_eval_set(path)]
-    used = {item.doc for q in holdouts for item in (*q.evidence, *q.near_miss)}
+    used = _quoted(holdouts)
     assert len(questions) == 40 and sum(not q.answerable for q in questions) == 28
     _assert_trap_questions(questions, used, _record_texts())
 
@@ -384,7 +384,7 @@ def test_the_date_sets_quote_fakes_verbatim_and_keep_dev_and_holdout_articles_ap
         other = "dev" if split.startswith("holdout") else "holdout"
         others = [q for path in SETS.glob(f"fakes-*{other}*.jsonl") for q in load_eval_set(path)]
         assert Counter(q.type for q in questions) == shapes[split]
-        _assert_trap_questions(questions, {e.doc for q in others for e in (*q.evidence, *q.near_miss)}, texts)
+        _assert_trap_questions(questions, _quoted(others), texts)
         assert not {q.question for q in questions} & {q.question for q in others}
         for question in (q for q in questions if q.type == "ordering"):
             assert question.answers[0][0] in ("yes", "no") and len({e.doc for e in question.evidence}) == 2
@@ -470,7 +470,7 @@ def test_the_calibration_and_later_holdout_sets_quote_fakes_verbatim_and_share_n
     questions, each naming its near miss; no question or evidence article of any other FA-KES set."""
     questions = load_eval_set(SETS / f"{name}.jsonl")
     others = [q for path in SETS.glob("fakes-*.jsonl") if path.stem != name for q in _without_reuse(path)]
-    used = {item.doc for q in others for item in (*q.evidence, *q.near_miss)}
+    used = _quoted(others)
     assert len(questions) == size and sum(not q.answerable for q in questions) == unanswerable
     assert not {q.question for q in questions} & {q.question for q in others}
     _assert_trap_questions(questions, used, _record_texts())
@@ -806,9 +806,6 @@ def test_only_the_named_systems_run_and_the_first_heads_the_summary(seeds_index,
 
 def test_a_replay_of_a_folder_without_a_finished_run_stops_instead_of_scoring_everything_refused(tmp_path: Path):
     """eval/recheck.py given a wrong or unfinished report folder: an error, not a report of all-refused answers."""
-    import subprocess
-    import sys
-
     unfinished = tmp_path / "run"
     (unfinished / "questions").mkdir(parents=True)
     (unfinished / "questions" / "q1.json").write_text("{}", encoding="utf-8")  # still writing: no summary.json
